@@ -1,0 +1,10 @@
+#include "commands.hpp"
+
+namespace squeeze::sim::cli {
+
+void add_budgets_command(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand("budgets", "(not yet implemented)");
+  cmd->callback([&exit_code] { exit_code = 1; });
+}
+
+}  // namespace squeeze::sim::cli
