@@ -2,6 +2,7 @@
 
 namespace squeeze::sim::cli {
 
+// Placeholder until the core-algo work lands.
 void add_budgets_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("budgets", "(not yet implemented)");
   cmd->callback([&exit_code] { exit_code = 1; });

@@ -2,6 +2,7 @@
 
 namespace squeeze::sim::cli {
 
+// Placeholder until the trace work lands.
 void add_info_command(CLI::App& app, int& exit_code) {
   auto* cmd = app.add_subcommand("info", "(not yet implemented)");
   cmd->callback([&exit_code] { exit_code = 1; });

@@ -11,6 +11,13 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   squeeze::sim::cli::add_budgets_command(app, exit_code);
   squeeze::sim::cli::add_info_command(app, exit_code);
+  squeeze::sim::cli::add_export_command(app, exit_code);
+  squeeze::sim::cli::add_synth_command(app, exit_code);
+  squeeze::sim::cli::add_layers_command(app, exit_code);
+  squeeze::sim::cli::add_predict_command(app, exit_code);
+  squeeze::sim::cli::add_sweep_command(app, exit_code);
+  squeeze::sim::cli::add_validate_command(app, exit_code);
+  squeeze::sim::cli::add_headline_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

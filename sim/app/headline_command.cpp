@@ -1,0 +1,11 @@
+#include "commands.hpp"
+
+namespace squeeze::sim::cli {
+
+// Placeholder until the simulator work lands.
+void add_headline_command(CLI::App& app, int& exit_code) {
+  auto* cmd = app.add_subcommand("headline", "(not yet implemented)");
+  cmd->callback([&exit_code] { exit_code = 1; });
+}
+
+}  // namespace squeeze::sim::cli
