@@ -69,7 +69,8 @@ struct PromptRecord {
   int token_count = 0;
 };
 
-// Table layer_similarity, read back as a matrix: rows are prompts (in prompt id order), columns
+// Table layer_similarity, read back as a matrix: rows are the prompts that have similarities (in
+// prompt id order), columns
 // are layers. value(r, l) = mean over prompt positions of cos(x_l, y_l) (DESIGN.md §2). A missing
 // (prompt, layer) pair reads as NaN.
 struct SimilarityMatrix {
