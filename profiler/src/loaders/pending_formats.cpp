@@ -5,10 +5,6 @@
 
 namespace squeeze::profiler {
 
-core::Result<ModelWeights> load_hf_model(const std::string& directory) {
-  return core::make_error(fmt::format("{}: Hugging Face loading is not implemented yet", directory));
-}
-
 core::Result<ModelWeights> load_gguf_model(const std::string& path) {
   return core::make_error(fmt::format("{}: GGUF loading is not implemented yet", path));
 }
