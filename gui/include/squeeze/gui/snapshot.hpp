@@ -1,0 +1,40 @@
+#pragma once
+// TraceSnapshot: everything the views need from a trace except the kernel records, read once on
+// a worker thread and handed to the UI as a value. Kernels stay in the file (a capture may hold
+// millions); the timeline streams the one step it shows (timeline_data.hpp).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "squeeze/core/result.hpp"
+#include "squeeze/core/trace_types.hpp"
+
+namespace squeeze::gui {
+
+// Kernel records of one run, summarised without holding them.
+struct KernelRunSummary {
+  std::int64_t run_id = 0;
+  std::string label;
+  std::int64_t kernel_count = 0;
+};
+
+struct TraceSnapshot {
+  std::string path;
+  core::TraceMeta meta;
+  core::ModelConfig model;  // meta.model, or empty (n_layers == 0) when the trace has none
+  std::vector<core::PromptRecord> prompts;
+  core::SimilarityMatrix similarities;
+  std::vector<core::RunRecord> runs;
+  std::vector<core::CalibrationPoint> calibration;
+  std::vector<KernelRunSummary> kernel_runs;  // runs that have kernel records
+  core::TraceCounts counts;
+
+  // Typical prompt length of the trace: the median prompt token count, 0 when unknown.
+  [[nodiscard]] int typical_prompt_len() const;
+};
+
+// Reads a trace. Errors name the path and say what is wrong (missing, not a trace, no model).
+[[nodiscard]] core::Result<TraceSnapshot> load_snapshot(const std::string& path);
+
+}  // namespace squeeze::gui
