@@ -46,9 +46,8 @@ std::string text_of(const std::map<std::string, std::string>& rows, const char* 
 
 const std::vector<std::string>& known_keys() {
   static const std::vector<std::string> keys = {
-      kTool,   kToolVersion,   kCreated,     kHost,         kDeviceKind,
-      kGpuName, kSmCount,      kGpuMemory,   kDriver,       kCopyBandwidth,
-      kModelConfig, kModelSource, kNotes};
+      kTool,      kToolVersion, kCreated,       kHost,        kDeviceKind,  kGpuName, kSmCount,
+      kGpuMemory, kDriver,      kCopyBandwidth, kModelConfig, kModelSource, kNotes};
   return keys;
 }
 
@@ -84,7 +83,8 @@ Result<TraceMeta> from_rows(const std::map<std::string, std::string>& rows) {
   SQZ_CHECK(parse_number(rows, kCopyBandwidth, meta.copy_bandwidth_bytes_per_s));
   if (const auto it = rows.find(kModelConfig); it != rows.end()) {
     auto model = model_config_from_json(it->second);
-    if (!model.ok()) return make_error(fmt::format("meta key 'model_config': {}", model.error().message));
+    if (!model.ok())
+      return make_error(fmt::format("meta key 'model_config': {}", model.error().message));
     meta.model = std::move(*model);
   }
   meta.model_source = text_of(rows, kModelSource);

@@ -21,8 +21,8 @@ Status read_key(const json& object, const char* key, T& out) {
   try {
     out = it->get<T>();
   } catch (const json::exception&) {
-    return make_error(fmt::format("model config JSON: key '{}' has the wrong type ({})", key,
-                                  it->type_name()));
+    return make_error(
+        fmt::format("model config JSON: key '{}' has the wrong type ({})", key, it->type_name()));
   }
   return {};
 }

@@ -114,16 +114,18 @@ Result<SimilarityMatrix> TraceReader::similarities() const {
   SQZ_TRY(has_max, max_layer.step());
   SimilarityMatrix m;
   m.n_layers = has_max ? max_layer.int32(0) + 1 : 0;
-  SQZ_TRY(stmt, impl_->prepare(
-                    "SELECT prompt_id, layer, value FROM layer_similarity ORDER BY prompt_id, layer"));
+  SQZ_TRY(stmt,
+          impl_->prepare(
+              "SELECT prompt_id, layer, value FROM layer_similarity ORDER BY prompt_id, layer"));
   while (true) {
     SQZ_TRY(has_row, stmt.step());
     if (!has_row) break;
     const std::int64_t prompt = stmt.int64(0);
     const int layer = stmt.int32(1);
     if (layer < 0) {
-      return make_error(fmt::format("{}: prompt {} has a similarity for layer {}", impl_->path,
-                                    prompt, layer), 2);
+      return make_error(
+          fmt::format("{}: prompt {} has a similarity for layer {}", impl_->path, prompt, layer),
+          2);
     }
     if (m.prompt_ids.empty() || m.prompt_ids.back() != prompt) {
       m.prompt_ids.push_back(prompt);
@@ -150,12 +152,14 @@ Result<std::vector<RunRecord>> TraceReader::runs() const {
     r.label = stmt.text(1);
     r.policy = stmt.text(2);
     auto unit = parse_budget_unit(stmt.text(3));
-    if (!unit.ok()) return impl_->in_file(make_error(fmt::format("run {}: {}", r.id, unit.error().message)));
+    if (!unit.ok())
+      return impl_->in_file(make_error(fmt::format("run {}: {}", r.id, unit.error().message)));
     r.budget_unit = *unit;
     r.budget_value = stmt.real(4);
     r.p = stmt.real(5);
     auto budgets = trace_meta::layer_budgets_from_json(stmt.text(6));
-    if (!budgets.ok()) return impl_->in_file(make_error(fmt::format("run {}: {}", r.id, budgets.error().message)));
+    if (!budgets.ok())
+      return impl_->in_file(make_error(fmt::format("run {}: {}", r.id, budgets.error().message)));
     r.layer_budgets = std::move(*budgets);
     r.batch = stmt.int32(7);
     r.prompt_len = stmt.int32(8);
@@ -174,7 +178,8 @@ Result<std::vector<RunRecord>> TraceReader::runs() const {
 }
 
 Result<std::vector<RunStep>> TraceReader::run_steps(std::int64_t run_id) const {
-  SQZ_TRY(stmt, impl_->prepare("SELECT run_id, step, ms FROM run_steps WHERE run_id = ? ORDER BY step"));
+  SQZ_TRY(stmt,
+          impl_->prepare("SELECT run_id, step, ms FROM run_steps WHERE run_id = ? ORDER BY step"));
   stmt.bind(1, run_id);
   std::vector<RunStep> out;
   while (true) {
@@ -187,11 +192,12 @@ Result<std::vector<RunStep>> TraceReader::run_steps(std::int64_t run_id) const {
 
 Result<TraceCounts> TraceReader::counts() const {
   // One statement, so all counts come from the same snapshot even while a writer appends.
-  SQZ_TRY(stmt, impl_->prepare(
-                    "SELECT (SELECT count(*) FROM prompts), (SELECT count(*) FROM layer_similarity),"
-                    " (SELECT count(*) FROM runs), (SELECT count(*) FROM run_steps),"
-                    " (SELECT count(*) FROM kernels), (SELECT count(*) FROM calibration),"
-                    " (SELECT count(*) FROM capture_stats)"));
+  SQZ_TRY(stmt,
+          impl_->prepare(
+              "SELECT (SELECT count(*) FROM prompts), (SELECT count(*) FROM layer_similarity),"
+              " (SELECT count(*) FROM runs), (SELECT count(*) FROM run_steps),"
+              " (SELECT count(*) FROM kernels), (SELECT count(*) FROM calibration),"
+              " (SELECT count(*) FROM capture_stats)"));
   SQZ_TRY(has_row, stmt.step());
   (void)has_row;
   return TraceCounts{stmt.int64(0), stmt.int64(1), stmt.int64(2), stmt.int64(3),

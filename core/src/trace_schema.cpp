@@ -100,9 +100,9 @@ CREATE TABLE capture_stats (
 );
 )sql";
 
-constexpr std::array kRequiredTables = {"meta",         "prompts", "layer_similarity",
-                                        "runs",         "run_steps", "kernel_names",
-                                        "kernels",      "calibration", "capture_stats"};
+constexpr std::array kRequiredTables = {"meta",    "prompts",     "layer_similarity",
+                                        "runs",    "run_steps",   "kernel_names",
+                                        "kernels", "calibration", "capture_stats"};
 
 constexpr std::size_t kSqliteHeaderBytes = 100;
 
@@ -158,8 +158,8 @@ Status check_file(const std::string& path) {
     return not_a_trace(path, "not an SQLite database");
   }
   if (got < kSqliteHeaderBytes) {
-    return make_error(fmt::format("{} is truncated ({} bytes), not a readable squeeze trace",
-                                  path, size), 2);
+    return make_error(
+        fmt::format("{} is truncated ({} bytes), not a readable squeeze trace", path, size), 2);
   }
   // The header's page count is only trustworthy when no write-ahead log still holds pages (a
   // capture killed mid-checkpoint is recovered from its -wal file, not judged by its size).
@@ -182,8 +182,9 @@ Result<int> validate(sqlite3* db, const std::string& path) {
   auto app_id = pragma_int(db, path, "application_id");
   if (!app_id.ok()) return unreadable(db, path);
   if (*app_id != kTraceApplicationId) {
-    return not_a_trace(path, fmt::format("SQLite application_id is {:#x}, squeeze traces have {:#x}",
-                                         *app_id, kTraceApplicationId));
+    return not_a_trace(
+        path, fmt::format("SQLite application_id is {:#x}, squeeze traces have {:#x}", *app_id,
+                          kTraceApplicationId));
   }
   auto version = pragma_int(db, path, "user_version");
   if (!version.ok()) return unreadable(db, path);
@@ -193,8 +194,8 @@ Result<int> validate(sqlite3* db, const std::string& path) {
                       2);
   }
   if (*version < 1) {
-    return not_a_trace(path, fmt::format("format version {} was never written by squeeze",
-                                         *version));
+    return not_a_trace(path,
+                       fmt::format("format version {} was never written by squeeze", *version));
   }
 
   // Damage inside the file only shows when its pages are read: check them all up front rather
@@ -204,21 +205,20 @@ Result<int> validate(sqlite3* db, const std::string& path) {
   auto row = check->step();
   if (!row.ok()) return unreadable(db, path);
   if (*row && check->text(0) != "ok") {
-    return make_error(fmt::format("{} is corrupt, not a readable squeeze trace ({})", path,
-                                  check->text(0)),
-                      2);
+    return make_error(
+        fmt::format("{} is corrupt, not a readable squeeze trace ({})", path, check->text(0)), 2);
   }
 
-  SQZ_TRY(tables, sqlite::Statement::prepare(
-                      db, path, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?"));
+  SQZ_TRY(tables,
+          sqlite::Statement::prepare(
+              db, path, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?"));
   for (const char* table : kRequiredTables) {
     tables.bind(1, std::string_view(table));
     auto found = tables.step();
     if (!found.ok()) return unreadable(db, path);
     if (tables.int64(0) == 0) {
-      return make_error(fmt::format("{} is a damaged squeeze trace: table '{}' is missing", path,
-                                    table),
-                        2);
+      return make_error(
+          fmt::format("{} is a damaged squeeze trace: table '{}' is missing", path, table), 2);
     }
     tables.reset();
   }
@@ -230,8 +230,8 @@ Status create(sqlite3* db, const std::string& path) {
   SQZ_CHECK(sqlite::exec(db, path, kSchemaV1));
   SQZ_CHECK(sqlite::exec(db, path,
                          fmt::format("PRAGMA application_id = {}", kTraceApplicationId).c_str()));
-  SQZ_CHECK(sqlite::exec(db, path,
-                         fmt::format("PRAGMA user_version = {}", kTraceFormatVersion).c_str()));
+  SQZ_CHECK(
+      sqlite::exec(db, path, fmt::format("PRAGMA user_version = {}", kTraceFormatVersion).c_str()));
   return tx.commit();
 }
 

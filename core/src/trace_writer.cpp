@@ -246,8 +246,8 @@ Status TraceWriter::add_kernels(std::span<const KernelRecord> kernels) {
   auto* db = impl_->db.get();
   const std::string& path = impl_->path;
   SQZ_TRY(tx, Transaction::begin(db, path));
-  SQZ_TRY(add_name, Statement::prepare(db, path,
-                                       "INSERT OR IGNORE INTO kernel_names(name) VALUES (?)"));
+  SQZ_TRY(add_name,
+          Statement::prepare(db, path, "INSERT OR IGNORE INTO kernel_names(name) VALUES (?)"));
   SQZ_TRY(find_name, Statement::prepare(db, path, "SELECT id FROM kernel_names WHERE name = ?"));
   SQZ_TRY(insert, Statement::prepare(
                       db, path,
