@@ -199,27 +199,41 @@ double CostModel::gemm_us(std::string_view op, int rows, GemmShape shape, int el
 double CostModel::attention_us(const AttentionTable& table, double default_slowdown, int batch,
                                int kv_len, const AttentionShape& shape, const GpuSpec& gpu,
                                bool prefill) const {
-  auto ideal = [&](int b, int len) {
-    return prefill ? prefill_attention_ideal_us(b, len, shape, gpu)
-                   : decode_attention_ideal_us(b, len, shape, gpu);
+  auto ideal = [&](int b, int len, const AttentionShape& sh, const GpuSpec& g) {
+    return prefill ? prefill_attention_ideal_us(b, len, sh, g) : decode_attention_ideal_us(b, len, sh, g);
   };
-  if (table.empty()) return ideal(batch, kv_len) * default_slowdown;
+  if (table.empty()) return ideal(batch, kv_len, shape, gpu) * default_slowdown;
+  // Duration on the profiled GPU and shape at one measured batch (grid index i), any length.
+  auto profiled_us = [&](std::size_t i, int len) {
+    const LogLogCurve& curve = table.duration_us[i];
+    const int b = table.batches[i];
+    switch (curve.side(len)) {
+      case GridSide::Inside: return curve.at_clamped(len);
+      case GridSide::Below: {
+        // Short caches: a fixed cost plus bytes, so extend the first segment as a straight line
+        // (not a power law, which would wrongly send the fixed cost to zero).
+        if (curve.xs.size() < 2) return curve.ys.front();
+        const double slope = std::max(0.0, (curve.ys[1] - curve.ys[0]) / (curve.xs[1] - curve.xs[0]));
+        const double line = curve.ys[0] - slope * (curve.xs[0] - len);
+        return std::max(line, curve.ys[0] * len / curve.xs[0]);
+      }
+      case GridSide::Above: break;
+    }
+    // Long caches: bandwidth-bound, so the roofline scaled by the last measured slowdown.
+    return ideal(b, len, table.shape, profiled_gpu_) * table.slowdown[i].ys.back();
+  };
   const auto [lo, hi] = bracket(table.batches, batch);
-  // Below the shortest measured length the kernel is latency-bound: its time stops shrinking.
-  const double shortest = std::max(table.duration_us[lo].min_x(), table.duration_us[hi].min_x());
-  if (kv_len < shortest)
-    return attention_us(table, default_slowdown, batch, static_cast<int>(shortest), shape, gpu, prefill);
   const bool batch_inside = batch >= table.batches.front() && batch <= table.batches.back();
-  const bool len_inside = table.duration_us[lo].side(kv_len) == GridSide::Inside &&
-                          table.duration_us[hi].side(kv_len) == GridSide::Inside;
   const bool measured_here = gpu.name == profiled_gpu_.name && shape == table.shape;
-  if (measured_here && batch_inside && len_inside)
-    return log_lerp(batch, table.batches[lo], table.duration_us[lo].at_clamped(kv_len),
-                    table.batches[hi], table.duration_us[hi].at_clamped(kv_len));
+  if (measured_here && batch_inside)
+    return log_lerp(batch, table.batches[lo], profiled_us(lo, kv_len), table.batches[hi],
+                    profiled_us(hi, kv_len));
+  auto slowdown_at = [&](std::size_t i) {
+    return profiled_us(i, kv_len) / ideal(table.batches[i], kv_len, table.shape, profiled_gpu_);
+  };
   const double slowdown = log_lerp(std::clamp(batch, table.batches[lo], table.batches[hi]),
-                                   table.batches[lo], table.slowdown[lo].at_clamped(kv_len),
-                                   table.batches[hi], table.slowdown[hi].at_clamped(kv_len));
-  return ideal(batch, kv_len) * slowdown;
+                                   table.batches[lo], slowdown_at(lo), table.batches[hi], slowdown_at(hi));
+  return ideal(batch, kv_len, shape, gpu) * slowdown;
 }
 
 double CostModel::decode_attention_us(int batch, int kv_len, const AttentionShape& shape,
