@@ -121,7 +121,8 @@ TEST(TraceRoundTrip, EveryTableReadsBackEqual) {
   auto cal = reader->calibration();
   ASSERT_TRUE(cal.ok());
   ASSERT_EQ(cal->size(), calibration.size());
-  for (std::size_t i = 0; i < cal->size(); ++i) test::expect_same_calibration((*cal)[i], calibration[i]);
+  for (std::size_t i = 0; i < cal->size(); ++i)
+    test::expect_same_calibration((*cal)[i], calibration[i]);
 
   auto stats = reader->capture_stats();
   ASSERT_TRUE(stats.ok());
