@@ -1,0 +1,148 @@
+// Decode attention throughput vs the device's measured copy bandwidth.
+//
+// For each shape (Llama-2-7B-like: 32 query heads, head_dim 128, 32 or 8 KV heads) it times the
+// split-KV kernel with CUDA events (median of many launches after warm-up), rotating over enough
+// K/V copies that the 50-60 MB L2 cannot hold them, and reports the bytes the kernel must move
+// (K and V once, q and out) over its time. A device-to-device copy of 1 GiB measured in the same
+// run is the ceiling. Writes CSV to stdout; bench/decode_attention_compare.py adds PyTorch SDPA.
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/decode_attention.cuh"
+
+using squeeze::cuda::bf16;
+
+#define CHECK(x)                                                                      \
+  do {                                                                                \
+    cudaError_t e_ = (x);                                                             \
+    if (e_ != cudaSuccess) {                                                          \
+      std::fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_)); \
+      std::exit(1);                                                                   \
+    }                                                                                 \
+  } while (0)
+
+static __global__ void fill_random_bf16(bf16* p, size_t n, unsigned seed) {
+  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n;
+       i += size_t(gridDim.x) * blockDim.x) {
+    unsigned x = unsigned(i) * 2654435761u ^ seed;
+    x ^= x >> 13;
+    x *= 0x5bd1e995u;
+    x ^= x >> 15;
+    p[i] = __float2bfloat16((x & 0xffff) / 32768.f - 1.f);
+  }
+}
+
+template <class F>
+static float median_ms(F&& launch, int reps) {
+  cudaEvent_t a, b;
+  CHECK(cudaEventCreate(&a));
+  CHECK(cudaEventCreate(&b));
+  for (int i = 0; i < 3; ++i) launch(i);
+  CHECK(cudaDeviceSynchronize());
+  std::vector<float> t;
+  for (int i = 0; i < reps; ++i) {
+    CHECK(cudaEventRecord(a));
+    launch(i);
+    CHECK(cudaEventRecord(b));
+    CHECK(cudaEventSynchronize(b));
+    float ms = 0;
+    CHECK(cudaEventElapsedTime(&ms, a, b));
+    t.push_back(ms);
+  }
+  std::sort(t.begin(), t.end());
+  cudaEventDestroy(a);
+  cudaEventDestroy(b);
+  return t[t.size() / 2];
+}
+
+int main(int argc, char** argv) {
+  const bool quick = argc > 1 && std::string(argv[1]) == "--quick";
+  cudaDeviceProp prop{};
+  CHECK(cudaGetDeviceProperties(&prop, 0));
+
+  // Copy ceiling: 1 GiB device-to-device, bytes read + written.
+  const size_t copy_bytes = size_t(1) << 30;
+  void *src = nullptr, *dst = nullptr;
+  CHECK(cudaMalloc(&src, copy_bytes));
+  CHECK(cudaMalloc(&dst, copy_bytes));
+  CHECK(cudaMemset(src, 1, copy_bytes));
+  const float copy_ms = median_ms(
+      [&](int) { CHECK(cudaMemcpyAsync(dst, src, copy_bytes, cudaMemcpyDeviceToDevice)); }, 20);
+  const double copy_gbs = 2.0 * copy_bytes / (copy_ms * 1e-3) / 1e9;
+  CHECK(cudaFree(src));
+  CHECK(cudaFree(dst));
+  std::printf("# device=%s sms=%d copy_GBps=%.1f\n", prop.name, prop.multiProcessorCount, copy_gbs);
+  std::printf("kv_heads,batch,kv_len,bytes,ours_us,ours_GBps,frac_copy\n");
+
+  const int n_heads = 32, hd = 128;
+  std::vector<int> batches = {1, 4, 8, 16, 32};
+  std::vector<int> lens = {1024, 4096, 16384, 32768};
+  if (quick) {
+    batches = {1, 8};
+    lens = {1024, 16384};
+  }
+  const size_t rotate_floor = size_t(512) << 20;  // >= 8x L2, so reps do not hit cache
+  for (int kv_heads : {32, 8}) {
+    for (int batch : batches) {
+      for (int len : lens) {
+        const size_t kv_elems = size_t(batch) * kv_heads * len * hd;  // one of K or V
+        const size_t kv_bytes = 2 * kv_elems * sizeof(bf16);
+        if (kv_bytes > size_t(24) << 30) continue;  // keep the sweep inside device memory
+        const int copies = int(std::max<size_t>(1, (rotate_floor + kv_bytes - 1) / kv_bytes));
+        bf16 *k = nullptr, *v = nullptr, *q = nullptr, *out = nullptr;
+        float* work = nullptr;
+        int32_t* lens_d = nullptr;
+        const int max_splits = 256;
+        CHECK(cudaMalloc(&k, kv_elems * copies * sizeof(bf16)));
+        CHECK(cudaMalloc(&v, kv_elems * copies * sizeof(bf16)));
+        CHECK(cudaMalloc(&q, size_t(batch) * n_heads * hd * sizeof(bf16)));
+        CHECK(cudaMalloc(&out, size_t(batch) * n_heads * hd * sizeof(bf16)));
+        CHECK(cudaMalloc(&work, squeeze::cuda::decode_attention_workspace_bytes(batch, n_heads, hd,
+                                                                                max_splits)));
+        CHECK(cudaMalloc(&lens_d, batch * sizeof(int32_t)));
+        fill_random_bf16<<<1024, 256>>>(k, kv_elems * copies, 1);
+        fill_random_bf16<<<1024, 256>>>(v, kv_elems * copies, 2);
+        fill_random_bf16<<<64, 256>>>(q, size_t(batch) * n_heads * hd, 3);
+        std::vector<int32_t> lh(batch, len);
+        CHECK(cudaMemcpy(lens_d, lh.data(), batch * sizeof(int32_t), cudaMemcpyHostToDevice));
+        squeeze::cuda::DecodeAttentionArgs a{};
+        a.q = q;
+        a.lens = lens_d;
+        a.out = out;
+        a.partial_o = work;
+        a.partial_ml = work + size_t(batch) * n_heads * max_splits * hd;
+        a.batch = batch;
+        a.n_heads = n_heads;
+        a.kv_heads = kv_heads;
+        a.head_dim = hd;
+        a.capacity = len;
+        a.max_len = len;
+        a.max_splits = max_splits;
+        a.scale = 1.f / std::sqrt(float(hd));
+        const float ms = median_ms(
+            [&](int i) {
+              a.k_cache = k + kv_elems * (i % copies);
+              a.v_cache = v + kv_elems * (i % copies);
+              CHECK(squeeze::cuda::launch_decode_attention(a, 0));
+            },
+            quick ? 20 : 50);
+        const double bytes = double(kv_bytes) + 2.0 * batch * n_heads * hd * sizeof(bf16);
+        const double gbs = bytes / (ms * 1e-3) / 1e9;
+        std::printf("%d,%d,%d,%.0f,%.2f,%.1f,%.3f\n", kv_heads, batch, len, bytes, ms * 1e3, gbs,
+                    gbs / copy_gbs);
+        std::fflush(stdout);
+        cudaFree(k);
+        cudaFree(v);
+        cudaFree(q);
+        cudaFree(out);
+        cudaFree(work);
+        cudaFree(lens_d);
+      }
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Rerunnable GPU check on a machine with an NVIDIA GPU: kernel tests, compute-sanitizer memcheck
+# and racecheck on them, the engine test when built, and the decode-attention benchmark against
+# PyTorch SDPA. Binaries come from BIN (default .dev: copy build/<dir>/tests/cuda/cuda_kernels_test,
+# cuda_engine_test and bench/decode_attention_bench there); logs go to OUT (default ./gpu-checks).
+#
+#   bench/run_gpu_checks.sh [--quick] [--no-bench]
+set -u
+BIN=${BIN:-.dev}
+OUT=${OUT:-gpu-checks}
+QUICK=""; BENCH=1
+for a in "$@"; do
+  case $a in --quick) QUICK=--quick ;; --no-bench) BENCH=0 ;; esac
+done
+mkdir -p "$OUT"
+export LD_LIBRARY_PATH=$BIN/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
+SAN=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
+declare -a rows
+step() {  # name, log, command...
+  local name=$1 log=$2; shift 2
+  local t0=$(date +%s)
+  "$@" >"$OUT/$log" 2>&1
+  local rc=$? t1=$(date +%s)
+  rows+=("$(printf '| %-28s | %-4s | %4ss | %s |' "$name" "$([ $rc = 0 ] && echo ok || echo FAIL)" $((t1 - t0)) "$(grep -E 'PASSED|FAILED|ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/$log" | head -2 | tr '\n' ' ')")")
+}
+nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.mem --format=csv > "$OUT/device.txt" 2>&1
+step "kernel tests" kernels.log "$BIN/cuda_kernels_test"
+# The sanitizers multiply run time many times over: the largest decode case is left to the plain run.
+step "memcheck kernel tests" memcheck.log "$SAN" --tool memcheck --error-exitcode 3 \
+  "$BIN/cuda_kernels_test" --gtest_filter=-*hd128_q32_kv32*
+step "racecheck kernel tests" racecheck.log "$SAN" --tool racecheck --error-exitcode 3 \
+  "$BIN/cuda_kernels_test" --gtest_filter=-*hd128_q32_kv32*:*hd128_q12*
+[ -x "$BIN/cuda_engine_test" ] && step "engine tests" engine.log "$BIN/cuda_engine_test"
+if [ $BENCH = 1 ]; then
+  step "decode attention bench" bench.csv "$BIN/decode_attention_bench" $QUICK
+  step "vs PyTorch SDPA" compare.log python3 bench/decode_attention_compare.py "$OUT/bench.csv" \
+    --out "$OUT/decode_attention_table.md"
+fi
+echo; cat "$OUT/device.txt"
+echo "| step | rc | time | summary |"; echo "|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
+[ -f "$OUT/decode_attention_table.md" ] && cat "$OUT/decode_attention_table.md"

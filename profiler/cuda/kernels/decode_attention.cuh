@@ -1,0 +1,288 @@
+#pragma once
+// Decode attention: split-KV flash-decoding over each sequence's own cache length in one layer.
+//
+// Grid (splits, kv_heads, batch); each CTA takes one KV head of one sequence and a contiguous
+// chunk of its slots, and serves all the query heads of that KV group at once, so every K/V row
+// is read from memory exactly once (GQA without repeating KV heads). A key row of head_dim bf16
+// is split over head_dim/8 threads, each loading one 16-byte vector; a 128-thread CTA therefore
+// walks 128*8/head_dim keys side by side, each key group keeping its own online-softmax state,
+// merged in shared memory at the end. Chunks are combined by a second small kernel when a
+// sequence is split (splits > 1).
+//
+// Scores are kept in log2 units (q pre-scaled by scale*log2(e)) so softmax uses exp2.
+// With H2O the raw scores of every slot and each head's final (max, sum) are written out and
+// h2o_accumulate (kv_select.cuh) turns them into per-KV-head probabilities.
+
+#include <cfloat>
+
+#include "common.cuh"
+
+namespace squeeze::cuda {
+
+struct DecodeAttentionArgs {
+  const bf16* q;        // (batch, n_heads, head_dim) one query token per sequence
+  const bf16* k_cache;  // (batch, kv_heads, capacity, head_dim)
+  const bf16* v_cache;  // (batch, kv_heads, capacity, head_dim)
+  const int32_t* lens;  // (batch) slots in use per sequence in this layer (<= capacity)
+  bf16* out;            // (batch, n_heads, head_dim)
+  float* logits;        // (batch, n_heads, capacity) or null: scores in log2 units (H2O)
+  float* row_max;       // (batch, n_heads) or null: final softmax max, log2 units (H2O)
+  float* row_sum;       // (batch, n_heads) or null: final softmax denominator (H2O)
+  float* partial_o;     // (batch, n_heads, max_splits, head_dim) workspace
+  float* partial_ml;    // (batch, n_heads, max_splits, 2) workspace: (max, sum) per split
+  int batch, n_heads, kv_heads, head_dim, capacity;
+  int max_len;     // max over lens (host knows it; sizes the split grid)
+  int max_splits;  // workspace capacity in splits
+  float scale;     // usually 1/sqrt(head_dim)
+};
+
+[[nodiscard]] inline size_t decode_attention_workspace_bytes(int batch, int n_heads, int head_dim,
+                                                             int max_splits) {
+  const size_t rows = static_cast<size_t>(batch) * n_heads * max_splits;
+  return rows * (head_dim + 2) * sizeof(float);
+}
+
+constexpr int kDecodeThreads = 128;
+
+template <int HD, int G>
+static __global__ void __launch_bounds__(kDecodeThreads)
+    decode_attention_kernel(DecodeAttentionArgs a, int chunk, int splits) {
+  constexpr int TPK = HD / 8;                  // threads per key row
+  constexpr int KPB = kDecodeThreads / TPK;    // key groups per CTA
+  constexpr int U = G >= 8 ? 2 : 4;            // keys in flight per group per iteration
+  constexpr float kLog2e = 1.4426950408889634f;
+  static_assert(HD % 8 == 0 && TPK <= 32 && (TPK & (TPK - 1)) == 0, "head_dim: power of 2, 8..256");
+
+  __shared__ float sm_m[KPB][G];
+  __shared__ float sm_l[KPB][G];
+  __shared__ float sm_acc[KPB][G * HD];
+
+  const int split = blockIdx.x, kvh = blockIdx.y, b = blockIdx.z;
+  const int group = a.n_heads / a.kv_heads;  // <= G; heads past it are masked
+  const int len = a.lens[b];
+  const int start = split * chunk;
+  const int end = min(start + chunk, len);
+  const int grp = threadIdx.x / TPK, sub = threadIdx.x % TPK;
+  const int head0 = kvh * group;
+
+  float q[G][8];
+#pragma unroll
+  for (int g = 0; g < G; ++g) {
+    if (g < group) {
+      load_bf16x8(a.q + (static_cast<int64_t>(b) * a.n_heads + head0 + g) * HD + sub * 8, q[g]);
+#pragma unroll
+      for (int j = 0; j < 8; ++j) q[g][j] *= a.scale * kLog2e;
+    } else {
+#pragma unroll
+      for (int j = 0; j < 8; ++j) q[g][j] = 0.f;
+    }
+  }
+  float m[G], l[G], acc[G][8];
+#pragma unroll
+  for (int g = 0; g < G; ++g) {
+    m[g] = -INFINITY;
+    l[g] = 0.f;
+#pragma unroll
+    for (int j = 0; j < 8; ++j) acc[g][j] = 0.f;
+  }
+
+  const int64_t head_base = (static_cast<int64_t>(b) * a.kv_heads + kvh) * a.capacity;
+  const bf16* kp = a.k_cache + head_base * HD + sub * 8;
+  const bf16* vp = a.v_cache + head_base * HD + sub * 8;
+  // Uniform trip count for the whole CTA: the shuffles below need every lane of the warp.
+  const int n_keys = max(end - start, 0);
+  const int iters = (n_keys + KPB * U - 1) / (KPB * U);
+  for (int it = 0; it < iters; ++it) {
+    uint4 kr[U], vr[U];
+    int key[U];
+#pragma unroll
+    for (int u = 0; u < U; ++u) {
+      key[u] = start + (it * U + u) * KPB + grp;
+      if (key[u] < end) {
+        kr[u] = __ldg(reinterpret_cast<const uint4*>(kp + static_cast<int64_t>(key[u]) * HD));
+        vr[u] = __ldg(reinterpret_cast<const uint4*>(vp + static_cast<int64_t>(key[u]) * HD));
+      } else {
+        kr[u] = make_uint4(0, 0, 0, 0);
+        vr[u] = make_uint4(0, 0, 0, 0);
+      }
+    }
+    float s[U][G];
+#pragma unroll
+    for (int u = 0; u < U; ++u) {
+      float kf[8];
+      unpack_bf16x8(kr[u], kf);
+#pragma unroll
+      for (int g = 0; g < G; ++g) {
+        float d = 0.f;
+#pragma unroll
+        for (int j = 0; j < 8; ++j) d = fmaf(q[g][j], kf[j], d);
+#pragma unroll
+        for (int o = TPK / 2; o > 0; o >>= 1) d += __shfl_xor_sync(0xffffffffu, d, o);
+        s[u][g] = key[u] < end ? d : -INFINITY;
+      }
+    }
+    if (a.logits != nullptr && sub == 0) {
+#pragma unroll
+      for (int u = 0; u < U; ++u)
+        if (key[u] < end)
+#pragma unroll
+          for (int g = 0; g < G; ++g)
+            if (g < group)
+              a.logits[(static_cast<int64_t>(b) * a.n_heads + head0 + g) * a.capacity + key[u]] =
+                  s[u][g];
+    }
+#pragma unroll
+    for (int g = 0; g < G; ++g) {
+      float mx = s[0][g];
+#pragma unroll
+      for (int u = 1; u < U; ++u) mx = fmaxf(mx, s[u][g]);
+      const float m_new = fmaxf(m[g], mx);
+      if (m_new == -INFINITY) continue;  // nothing seen yet by this key group
+      const float alpha = exp2f(m[g] - m_new);  // exp2(-inf) = 0 on the first hit
+      float p[U];
+      float psum = 0.f;
+#pragma unroll
+      for (int u = 0; u < U; ++u) {
+        p[u] = exp2f(s[u][g] - m_new);
+        psum += p[u];
+      }
+      l[g] = l[g] * alpha + psum;
+      m[g] = m_new;
+#pragma unroll
+      for (int j = 0; j < 8; ++j) acc[g][j] *= alpha;
+#pragma unroll
+      for (int u = 0; u < U; ++u) {
+        float vf[8];
+        unpack_bf16x8(vr[u], vf);
+#pragma unroll
+        for (int j = 0; j < 8; ++j) acc[g][j] = fmaf(p[u], vf[j], acc[g][j]);
+      }
+    }
+  }
+
+  // Merge the key groups' softmax states.
+#pragma unroll
+  for (int g = 0; g < G; ++g) {
+    if (sub == 0) {
+      sm_m[grp][g] = m[g];
+      sm_l[grp][g] = l[g];
+    }
+#pragma unroll
+    for (int j = 0; j < 8; ++j) sm_acc[grp][g * HD + sub * 8 + j] = acc[g][j];
+  }
+  __syncthreads();
+  for (int o = threadIdx.x; o < G * HD; o += kDecodeThreads) {
+    const int g = o / HD, d = o % HD;
+    if (g >= group) continue;
+    float M = -INFINITY;
+    for (int k = 0; k < KPB; ++k) M = fmaxf(M, sm_m[k][g]);
+    float L = 0.f, A = 0.f;
+    if (M != -INFINITY) {
+      for (int k = 0; k < KPB; ++k) {
+        const float w = exp2f(sm_m[k][g] - M);
+        L += sm_l[k][g] * w;
+        A += sm_acc[k][o] * w;
+      }
+    }
+    const int64_t row = static_cast<int64_t>(b) * a.n_heads + head0 + g;
+    if (splits == 1) {
+      a.out[row * HD + d] = __float2bfloat16(L > 0.f ? A / L : 0.f);
+      if (d == 0 && a.row_max != nullptr) {
+        a.row_max[row] = M;
+        a.row_sum[row] = L;
+      }
+    } else {
+      a.partial_o[(row * a.max_splits + split) * HD + d] = A;
+      if (d == 0) {
+        a.partial_ml[(row * a.max_splits + split) * 2] = M;
+        a.partial_ml[(row * a.max_splits + split) * 2 + 1] = L;
+      }
+    }
+  }
+}
+
+// Merges the splits of one (sequence, head) row. Block: max(head_dim, 32) threads.
+static __global__ void decode_attention_combine_kernel(DecodeAttentionArgs a, int splits) {
+  const int64_t row = blockIdx.x;
+  const int d = threadIdx.x;
+  const float* ml = a.partial_ml + row * a.max_splits * 2;
+  float M = -INFINITY;
+  for (int s = 0; s < splits; ++s) M = fmaxf(M, ml[2 * s]);
+  float L = 0.f, A = 0.f;
+  if (M != -INFINITY) {
+    for (int s = 0; s < splits; ++s) {
+      const float w = exp2f(ml[2 * s] - M);
+      L += ml[2 * s + 1] * w;
+      if (d < a.head_dim) A += a.partial_o[(row * a.max_splits + s) * a.head_dim + d] * w;
+    }
+  }
+  if (d < a.head_dim) a.out[row * a.head_dim + d] = __float2bfloat16(L > 0.f ? A / L : 0.f);
+  if (d == 0 && a.row_max != nullptr) {
+    a.row_max[row] = M;
+    a.row_sum[row] = L;
+  }
+}
+
+inline int cached_sm_count() {
+  static int sms = [] {
+    int dev = 0, n = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess ||
+        cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess)
+      n = 132;
+    return n;
+  }();
+  return sms;
+}
+
+// Splits so that the grid covers the GPU about 4 times over, but no chunk under 128 keys.
+inline void decode_attention_plan(const DecodeAttentionArgs& a, int& splits, int& chunk) {
+  const int work = std::max(a.batch * a.kv_heads, 1);
+  const int want = std::max(1, ceil_div(4 * cached_sm_count(), work));
+  const int by_len = std::max(1, ceil_div(a.max_len, 128));
+  splits = std::min({want, by_len, std::max(a.max_splits, 1)});
+  chunk = ceil_div(std::max(a.max_len, 1), splits);
+  chunk = ceil_div(chunk, 64) * 64;
+  splits = ceil_div(std::max(a.max_len, 1), chunk);
+}
+
+template <int HD, int G>
+cudaError_t launch_decode_attention_t(const DecodeAttentionArgs& a, int splits, int chunk,
+                                      cudaStream_t stream) {
+  dim3 grid(splits, a.kv_heads, a.batch);
+  decode_attention_kernel<HD, G><<<grid, kDecodeThreads, 0, stream>>>(a, chunk, splits);
+  cudaError_t err = launch_status();
+  if (err != cudaSuccess || splits == 1) return err;
+  decode_attention_combine_kernel<<<a.batch * a.n_heads, std::max(HD, 32), 0, stream>>>(a, splits);
+  return launch_status();
+}
+
+template <int HD>
+cudaError_t launch_decode_attention_hd(const DecodeAttentionArgs& a, int splits, int chunk,
+                                       cudaStream_t stream) {
+  const int group = a.n_heads / a.kv_heads;
+  if (group <= 1) return launch_decode_attention_t<HD, 1>(a, splits, chunk, stream);
+  if (group <= 2) return launch_decode_attention_t<HD, 2>(a, splits, chunk, stream);
+  if (group <= 4) return launch_decode_attention_t<HD, 4>(a, splits, chunk, stream);
+  if (group <= 8) return launch_decode_attention_t<HD, 8>(a, splits, chunk, stream);
+  return cudaErrorInvalidValue;  // groups over 8 query heads per KV head: not built
+}
+
+// head_dim must be a power of two in 8..256; n_heads a multiple of kv_heads with group <= 8.
+inline cudaError_t launch_decode_attention(const DecodeAttentionArgs& a, cudaStream_t stream) {
+  if (a.batch <= 0) return cudaSuccess;
+  if (a.kv_heads <= 0 || a.n_heads % a.kv_heads != 0 || a.max_len > a.capacity)
+    return cudaErrorInvalidValue;
+  int splits = 1, chunk = 1;
+  decode_attention_plan(a, splits, chunk);
+  switch (a.head_dim) {
+    case 8: return launch_decode_attention_hd<8>(a, splits, chunk, stream);
+    case 16: return launch_decode_attention_hd<16>(a, splits, chunk, stream);
+    case 32: return launch_decode_attention_hd<32>(a, splits, chunk, stream);
+    case 64: return launch_decode_attention_hd<64>(a, splits, chunk, stream);
+    case 128: return launch_decode_attention_hd<128>(a, splits, chunk, stream);
+    case 256: return launch_decode_attention_hd<256>(a, splits, chunk, stream);
+    default: return cudaErrorInvalidValue;
+  }
+}
+
+}  // namespace squeeze::cuda

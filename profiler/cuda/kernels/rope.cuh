@@ -1,0 +1,122 @@
+#pragma once
+// RoPE on the fused QKV projection and the KV-cache append, in one pass: q is rotated into the
+// attention input, k is rotated and written with v straight into its cache slot, so keys are
+// cached after RoPE at their absolute positions (DESIGN.md §2) and never move again.
+//
+// Cache layout (one layer): k_cache, v_cache are (batch, kv_heads, capacity, head_dim) bf16.
+// slots[t, h] is the slot token t's key/value of KV head h goes to in its sequence's rows (the
+// slot choice is the eviction kernels' job; heads may differ under H2O).
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "common.cuh"
+
+namespace squeeze::cuda {
+
+enum class RopePairing : int { Interleaved = 0, HalfSplit = 1 };
+
+struct RopeArgs {
+  const float* qkv;             // (tokens, q_dim + 2 * kv_dim): rows are [q | k | v]
+  const float* bias;            // (q_dim + 2 * kv_dim) or null (Qwen2 q/k/v biases)
+  const int32_t* positions;     // (tokens) absolute position of each token
+  const int32_t* seq_of_token;  // (tokens) which sequence (batch row) each token belongs to
+  const int32_t* slots;         // (tokens, kv_heads) cache slot per KV head
+  const float* inv_freq;        // (head_dim / 2) rotation frequency of pair i
+  bf16* q_out;                  // (tokens, n_heads, head_dim)
+  bf16* k_cache;                // (batch, kv_heads, capacity, head_dim)
+  bf16* v_cache;                // (batch, kv_heads, capacity, head_dim)
+  int tokens, n_heads, kv_heads, head_dim, capacity;
+  RopePairing pairing;
+};
+
+__device__ __forceinline__ void rope_pair_index(RopePairing pairing, int i, int head_dim, int& a,
+                                                int& b) {
+  if (pairing == RopePairing::Interleaved) {
+    a = 2 * i;
+    b = 2 * i + 1;
+  } else {
+    a = i;
+    b = i + head_dim / 2;
+  }
+}
+
+static __global__ void rope_kv_append_kernel(RopeArgs args) {
+  const int t = blockIdx.x;
+  const int hd = args.head_dim, half = hd / 2;
+  const int q_dim = args.n_heads * hd, kv_dim = args.kv_heads * hd;
+  const int row_len = q_dim + 2 * kv_dim;
+  const float* row = args.qkv + static_cast<int64_t>(t) * row_len;
+  const float pos = static_cast<float>(args.positions[t]);
+  const int seq = args.seq_of_token[t];
+  auto in = [&](int j) { return row[j] + (args.bias != nullptr ? args.bias[j] : 0.f); };
+  // Rotated pairs of q (heads 0..n_heads-1) then of k (heads n_heads..).
+  const int pairs = (args.n_heads + args.kv_heads) * half;
+  for (int p = threadIdx.x; p < pairs; p += blockDim.x) {
+    const int head = p / half, i = p % half;
+    int a, b;
+    rope_pair_index(args.pairing, i, hd, a, b);
+    float s, c;
+    sincosf(pos * args.inv_freq[i], &s, &c);
+    const int col = head * hd;  // q heads then k heads are contiguous in the row
+    const float x0 = in(col + a), x1 = in(col + b);
+    const float y0 = x0 * c - x1 * s, y1 = x0 * s + x1 * c;
+    if (head < args.n_heads) {
+      bf16* q = args.q_out + static_cast<int64_t>(t) * q_dim + col;
+      q[a] = __float2bfloat16(y0);
+      q[b] = __float2bfloat16(y1);
+    } else {
+      const int kh = head - args.n_heads;
+      const int slot = args.slots[t * args.kv_heads + kh];
+      bf16* k = args.k_cache +
+                ((static_cast<int64_t>(seq) * args.kv_heads + kh) * args.capacity + slot) * hd;
+      k[a] = __float2bfloat16(y0);
+      k[b] = __float2bfloat16(y1);
+    }
+  }
+  for (int j = threadIdx.x; j < kv_dim; j += blockDim.x) {
+    const int kh = j / hd, d = j % hd;
+    const int slot = args.slots[t * args.kv_heads + kh];
+    args.v_cache[((static_cast<int64_t>(seq) * args.kv_heads + kh) * args.capacity + slot) * hd + d] =
+        __float2bfloat16(in(q_dim + kv_dim + j));
+  }
+}
+
+inline cudaError_t launch_rope_kv_append(const RopeArgs& args, cudaStream_t stream) {
+  if (args.tokens <= 0) return cudaSuccess;
+  if (args.head_dim % 2 != 0) return cudaErrorInvalidValue;
+  rope_kv_append_kernel<<<args.tokens, 128, 0, stream>>>(args);
+  return launch_status();
+}
+
+// Per-pair frequencies theta^(-2i/d), with the rope_scaling variants Llama-family configs use
+// ("linear": divided by factor; "llama3": the wavelength-dependent blend). Host side, in double.
+inline std::vector<float> rope_inv_freq(int head_dim, double theta, const char* scaling_type,
+                                        double factor, double low_freq_factor,
+                                        double high_freq_factor, int original_max_position) {
+  const std::string type = scaling_type != nullptr ? scaling_type : "none";
+  std::vector<float> out(static_cast<size_t>(head_dim / 2));
+  const double kPi = 3.14159265358979323846;
+  for (int i = 0; i < head_dim / 2; ++i) {
+    double f = 1.0 / std::pow(theta, 2.0 * i / head_dim);
+    if (type == "linear" && factor > 0) {
+      f /= factor;
+    } else if (type == "llama3" && factor > 0) {
+      const double low_wavelen = original_max_position / low_freq_factor;
+      const double high_wavelen = original_max_position / high_freq_factor;
+      const double wavelen = 2 * kPi / f;
+      if (wavelen > low_wavelen) {
+        f /= factor;
+      } else if (wavelen >= high_wavelen) {
+        const double smooth = (original_max_position / wavelen - low_freq_factor) /
+                              (high_freq_factor - low_freq_factor);
+        f = (1 - smooth) * f / factor + smooth * f;
+      }
+    }
+    out[static_cast<size_t>(i)] = static_cast<float>(f);
+  }
+  return out;
+}
+
+}  // namespace squeeze::cuda
