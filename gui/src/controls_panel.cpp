@@ -34,9 +34,15 @@ ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
   clusters_->setToolTip("k-means clusters over layer similarity; the highest one is unimportant");
   form->addRow("clusters", clusters_);
   policy_ = new QComboBox(budget_box);
-  for (const char* p : {"h2o", "streaming", "window", "full"}) policy_->addItem(p);
-  policy_->setToolTip("which tokens each layer keeps; 'full' ignores the budgets");
+  for (const char* p : {"h2o", "streaming", "window"}) policy_->addItem(p);
+  policy_->setToolTip("which tokens each budgeted layer keeps (full cache is always shown beside)");
   form->addRow("policy", policy_);
+  mode_ = new QComboBox(budget_box);
+  mode_->addItem("online");
+  mode_->addItem("calibrated");
+  mode_->setToolTip("online: prefill with the full cache, then compress (the prefill peak is not reduced);\n"
+                    "calibrated: budgets known in advance, applied during chunked prefill");
+  form->addRow("mode", mode_);
   layout->addWidget(budget_box);
 
   auto* load_box = new QGroupBox("Workload", this);
@@ -74,7 +80,7 @@ ControlsPanel::ControlsPanel(QWidget* parent) : QWidget(parent) {
     connect(spin, &QDoubleSpinBox::valueChanged, this, [this] { emitChanged(); });
   for (auto* spin : {clusters_, prompt_len_, gen_len_, max_batch_})
     connect(spin, &QSpinBox::valueChanged, this, [this] { emitChanged(); });
-  for (auto* combo : {gpu_, policy_})
+  for (auto* combo : {gpu_, policy_, mode_})
     connect(combo, &QComboBox::currentIndexChanged, this, [this] { emitChanged(); });
 }
 
@@ -92,6 +98,7 @@ AnalysisParams ControlsPanel::params() const {
   p.p = p_->value();
   p.clusters = clusters_->value();
   p.policy = policy_->currentText().toStdString();
+  p.mode = mode_->currentText().toStdString();
   p.prompt_len = prompt_len_->value();
   p.gen_len = gen_len_->value();
   p.gpu = gpu_->currentText().toStdString();
@@ -108,6 +115,7 @@ void ControlsPanel::setParams(const AnalysisParams& p) {
   p_->setValue(p.p);
   clusters_->setValue(p.clusters);
   policy_->setCurrentText(QString::fromStdString(p.policy));
+  mode_->setCurrentText(QString::fromStdString(p.mode));
   prompt_len_->setValue(p.prompt_len);
   gen_len_->setValue(p.gen_len);
   gpu_->setCurrentText(QString::fromStdString(p.gpu));

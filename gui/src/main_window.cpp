@@ -48,37 +48,6 @@ struct TimelineOutcome {
 
 QString q(const std::string& s) { return QString::fromStdString(s); }
 
-// Sensible starting knobs for a trace: the settings of its first squeeze run when it has one,
-// the paper's defaults otherwise.
-AnalysisParams defaults_for(const TraceSnapshot& s, AnalysisParams p) {
-  if (const int len = s.typical_prompt_len(); len > 0) p.prompt_len = len;
-  for (const auto& r : s.runs) {
-    if (r.p <= 0 || r.budget_unit == core::BudgetUnit::None) continue;
-    p.policy = r.policy;
-    p.p = r.p;
-    if (r.budget_unit == core::BudgetUnit::Fraction) {
-      p.unit = AnalysisParams::BudgetUnit::Fraction;
-      p.budget_fraction = r.budget_value;
-    } else {
-      p.unit = AnalysisParams::BudgetUnit::Tokens;
-      p.budget_tokens = static_cast<int>(r.budget_value);
-    }
-    if (r.prompt_len > 0) p.prompt_len = r.prompt_len;
-    if (r.gen_len > 0) p.gen_len = r.gen_len;
-    break;
-  }
-  // The GPU the trace was captured on, when the hardware table knows it.
-  const QString captured = q(s.meta.gpu_name);
-  for (const auto& g : available_gpus()) {
-    const QString family = q(g.name).section(' ', 0, 0);
-    if (!captured.isEmpty() && captured.contains(family, Qt::CaseInsensitive)) {
-      p.gpu = g.name;
-      break;
-    }
-  }
-  return p;
-}
-
 }  // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
@@ -216,7 +185,7 @@ void MainWindow::openTrace(const QString& path) {
                                       .arg(s.meta.gpu_name.empty() ? q(s.meta.device_kind) : q(s.meta.gpu_name)));
             statusBar()->showMessage(QString("Loaded %1").arg(path), 5000);
             if (screenshot_path_.isEmpty()) addRecent(path);
-            params_ = defaults_for(s, controls_->params());
+            params_ = params_from_trace(s, controls_->params());
             controls_->setParams(params_);
             recomputeBudgets();
             startCapacity();
@@ -321,9 +290,10 @@ void MainWindow::startCapacity() {
             capacity_panel_->setTable(capacity_table(c));
             capacity_panel_->setCaption(
                 QString("<b>%1</b>, prompt %2 + %3 generated tokens, policy %4: max batch full %5, uniform %6, "
-                        "squeeze %7. Numbers from %8.")
+                        "squeeze %7. %8.%9")
                     .arg(q(c.gpu.name)).arg(params_.prompt_len).arg(params_.gen_len).arg(q(params_.policy))
-                    .arg(c.max_batch_full).arg(c.max_batch_uniform).arg(c.max_batch_squeeze).arg(q(c.method)));
+                    .arg(c.max_batch_full).arg(c.max_batch_uniform).arg(c.max_batch_squeeze).arg(q(c.method))
+                    .arg(c.notes.empty() ? QString() : "<br><i>" + q(c.notes.front()) + "</i>"));
           }
         }
         endWork();

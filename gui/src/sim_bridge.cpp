@@ -1,121 +1,176 @@
-// Bridge to squeeze::sim (memory planner, cost model, validation) and core's hardware table.
-// TEMPORARY: until sim/ and core/hardware.hpp land, a plain roofline stand-in with the same
-// shape of answer so that the views can be built; replaced by calls into squeeze::sim.
+// Capacity curves and validation from squeeze::sim: the views and the report plot exactly what
+// `squeeze-sim predict` prints for the same knobs.
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
+#include <fmt/format.h>
+
 #include "squeeze/gui/analysis.hpp"
+#include "squeeze/sim/gpu_spec.hpp"
+#include "squeeze/sim/session.hpp"
 
 namespace squeeze::gui {
 
-std::vector<GpuChoice> available_gpus() {
-  constexpr std::int64_t GiB = 1024LL * 1024 * 1024;
-  return {
-      {"A100 40GB", 40 * GiB, 1.555e12, 312e12},
-      {"A100 80GB", 80 * GiB, 2.039e12, 312e12},
-      {"H100 SXM 80GB", 80 * GiB, 3.35e12, 989e12},
-      {"H200 141GB", 141 * GiB, 4.8e12, 989e12},
-  };
-}
-
-core::Result<GpuChoice> find_gpu(const std::string& name) {
-  for (const auto& g : available_gpus())
-    if (g.name == name) return g;
-  return core::make_error("unknown GPU '" + name + "'");
-}
-
 namespace {
 
-std::vector<int> batch_grid(int max_batch) {
+GpuChoice choice_of(const sim::GpuSpec& g) {
+  return {g.name, g.memory_bytes, g.hbm_bytes_per_s, g.dense_flops_per_s};
+}
+
+// Dense at small batches, ~25% steps after: the curves bend early and flatten late.
+std::vector<int> batch_grid(int last) {
   std::vector<int> out;
-  for (int b = 1; b <= max_batch;) {
+  for (int b = 1; b <= last;) {
     out.push_back(b);
-    b = b < 4 ? b + 1 : b + std::max(1, b / 4);  // dense at small batches, ~25% steps after
+    b = b < 8 ? b + 1 : b + std::max(1, b / 4);
   }
-  if (out.back() != max_batch) out.push_back(max_batch);
+  if (out.empty() || out.back() != last) out.push_back(last);
   return out;
 }
 
+core::Result<sim::Scenario> scenario_for(const AnalysisParams& p, sim::Allocation allocation,
+                                         int batch) {
+  sim::Scenario s;
+  s.allocation = allocation;
+  SQZ_TRY(policy, core::parse_policy(p.policy));
+  if (policy == core::PolicyKind::Full && allocation != sim::Allocation::Full)
+    return core::make_error("pick an eviction policy for the budgets: window, streaming or h2o");
+  s.policy = allocation == sim::Allocation::Full ? core::PolicyKind::Full : policy;
+  s.budget = p.unit == AnalysisParams::BudgetUnit::Fraction
+                 ? sim::BudgetSpec{p.budget_fraction, true}
+                 : sim::BudgetSpec{static_cast<double>(p.budget_tokens), false};
+  s.p = p.p;
+  s.batch = batch;
+  s.prompt_len = p.prompt_len;
+  s.gen_len = p.gen_len;
+  SQZ_TRY(mode, sim::parse_cache_mode(p.mode));
+  s.mode = mode;
+  s.clusters = p.clusters;
+  SQZ_CHECK(sim::validate_scenario(s));
+  return s;
+}
+
 }  // namespace
+
+std::vector<GpuChoice> available_gpus() {
+  std::vector<GpuChoice> out;
+  for (const auto& name : sim::known_gpu_names())
+    if (auto g = sim::find_gpu(name); g.ok()) out.push_back(choice_of(*g));
+  return out;
+}
+
+core::Result<GpuChoice> find_gpu(const std::string& name) {
+  SQZ_TRY(g, sim::find_gpu(name));
+  return choice_of(g);
+}
 
 core::Result<CapacityCurves> compute_capacity(const TraceSnapshot& trace,
                                               const LayerImportance& layers,
                                               const BudgetPlan& plan,
                                               const AnalysisParams& params) {
-  const auto& m = trace.model;
-  if (m.n_layers <= 0) return core::make_error("the trace has no model configuration");
-  if (static_cast<int>(plan.squeeze.size()) != m.n_layers)
-    return core::make_error("budgets cover " + std::to_string(plan.squeeze.size()) +
-                            " layers, the model has " + std::to_string(m.n_layers));
-  SQZ_TRY(gpu, find_gpu(params.gpu));
+  if (!trace.session)
+    return core::make_error("the simulator cannot be fitted on this trace: " + trace.session_error);
+  SQZ_TRY(predictor, trace.session->predictor(params.gpu));
   CapacityCurves c;
-  c.gpu = gpu;
-  c.method = "roofline stand-in";
-  c.weights_bytes = m.parameter_count() * core::dtype_bytes(m.weight_dtype);
-  const double per_token_layer = 2.0 * m.kv_dim() * core::dtype_bytes(m.kv_dtype);
-  const bool full_policy = params.policy == "full";
-  const int full_len = params.prompt_len + params.gen_len;
-  const int k = std::max(1, layers.n_clusters);
-  c.batches = batch_grid(std::max(1, params.max_batch));
-  c.kv_squeeze_by_cluster.assign(static_cast<std::size_t>(k), {});
+  c.gpu = choice_of(predictor.gpu());
+  c.notes = trace.session->notes;
+  c.method = fmt::format("squeeze::sim fitted on this trace ({} calibration points, {} mode, {:.0f}% memory reserve)",
+                         trace.session->input.calibration.size(), params.mode,
+                         100 * trace.session->reserve_fraction);
+  using sim::Allocation;
+  const Allocation allocs[3] = {Allocation::Full, Allocation::Uniform, Allocation::Squeeze};
 
-  std::vector<double> kv_cluster_seq(static_cast<std::size_t>(k), 0.0);
-  double kv_full_seq = 0, kv_uniform_seq = 0;
-  for (int l = 0; l < m.n_layers; ++l) {
-    const auto i = static_cast<std::size_t>(l);
-    const int sq = full_policy ? full_len : std::min(plan.squeeze[i], full_len);
-    const int un = full_policy ? full_len : std::min(plan.uniform[i], full_len);
-    kv_cluster_seq[static_cast<std::size_t>(layers.cluster.empty() ? 0 : layers.cluster[i])] += sq * per_token_layer;
-    kv_uniform_seq += un * per_token_layer;
-    kv_full_seq += full_len * per_token_layer;
+  // Max batch of each allocation first: it sets how far the sweep goes.
+  int max_b[3] = {0, 0, 0};
+  double at_max[3] = {0, 0, 0};
+  for (int a = 0; a < 3; ++a) {
+    SQZ_TRY(s, scenario_for(params, allocs[a], 1));
+    SQZ_TRY(one, predictor.predict(s));
+    max_b[a] = one.memory.max_batch;
+    if (max_b[a] > 0) {
+      s.batch = max_b[a];
+      SQZ_TRY(at, predictor.predict(s));
+      at_max[a] = at.tokens_per_s;
+    }
   }
-  auto workspace = [&](int b) { return 512.0 * 1024 * 1024 + 4.0 * b * (m.vocab + 4.0 * m.intermediate); };
-  auto step_tput = [&](int b, double kv_seq) {
-    const double bytes = static_cast<double>(c.weights_bytes) + b * kv_seq;
-    const double t = bytes / (0.8 * gpu.bandwidth_bytes_per_s) +
-                     2.0 * static_cast<double>(m.parameter_count()) * b / (0.6 * gpu.peak_flops);
-    return b / t;
-  };
-  const double cap = static_cast<double>(gpu.memory_bytes);
-  auto total = [&](int b, double kv_seq) { return static_cast<double>(c.weights_bytes) + b * kv_seq + workspace(b); };
-  double kv_squeeze_seq = 0;
-  for (double v : kv_cluster_seq) kv_squeeze_seq += v;
+  c.max_batch_full = max_b[0];
+  c.max_batch_uniform = max_b[1];
+  c.max_batch_squeeze = max_b[2];
+  c.tput_at_max_full = at_max[0];
+  c.tput_at_max_uniform = at_max[1];
+  c.tput_at_max_squeeze = at_max[2];
+
+  const int widest = std::max({max_b[0], max_b[1], max_b[2], 1});
+  c.batches = batch_grid(std::clamp(static_cast<int>(std::ceil(widest * 1.2)), 2, std::max(2, params.max_batch)));
+  const int k = std::max(1, layers.n_clusters);
+  c.kv_squeeze_by_cluster.assign(static_cast<std::size_t>(k), {});
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  for (int b : c.batches) {
-    for (std::size_t j = 0; j < kv_cluster_seq.size(); ++j) c.kv_squeeze_by_cluster[j].push_back(b * kv_cluster_seq[j]);
-    c.workspace_bytes.push_back(workspace(b));
-    c.total_full.push_back(total(b, kv_full_seq));
-    c.total_uniform.push_back(total(b, kv_uniform_seq));
-    c.total_squeeze.push_back(total(b, kv_squeeze_seq));
-    c.tput_full.push_back(total(b, kv_full_seq) <= cap ? step_tput(b, kv_full_seq) : nan);
-    c.tput_uniform.push_back(total(b, kv_uniform_seq) <= cap ? step_tput(b, kv_uniform_seq) : nan);
-    c.tput_squeeze.push_back(total(b, kv_squeeze_seq) <= cap ? step_tput(b, kv_squeeze_seq) : nan);
+  const int full_len = params.prompt_len + params.gen_len;
+  for (int batch : c.batches) {
+    std::vector<double>* totals[3] = {&c.total_full, &c.total_uniform, &c.total_squeeze};
+    std::vector<double>* tputs[3] = {&c.tput_full, &c.tput_uniform, &c.tput_squeeze};
+    for (int a = 0; a < 3; ++a) {
+      SQZ_TRY(s, scenario_for(params, allocs[a], batch));
+      SQZ_TRY(pr, predictor.predict(s));
+      totals[a]->push_back(static_cast<double>(pr.memory.peak.total_bytes));
+      tputs[a]->push_back(batch <= max_b[a] ? pr.tokens_per_s : nan);
+      if (allocs[a] != Allocation::Squeeze) continue;
+      const auto& peak = pr.memory.peak;
+      c.weights_bytes = peak.weights_bytes;
+      c.prefill_is_peak = peak.prefill_is_peak;
+      c.workspace_bytes.push_back(static_cast<double>(peak.activation_bytes + peak.workspace_bytes));
+      // Split the peak KV by cluster in proportion to what each layer holds at the peak: the
+      // whole prompt in an online prefill, its cap while decoding.
+      std::vector<double> share(static_cast<std::size_t>(k), 0.0);
+      double sum = 0;
+      for (int l = 0; l < layers.n_layers(); ++l) {
+        const auto i = static_cast<std::size_t>(l);
+        const int cap = i < pr.kv.caps.size() ? pr.kv.caps[i] : (i < plan.squeeze.size() ? plan.squeeze[i] : full_len);
+        const double held = peak.prefill_is_peak ? 1.0 : std::min(cap, full_len);
+        share[static_cast<std::size_t>(layers.cluster[i])] += held;
+        sum += held;
+      }
+      for (int j = 0; j < k; ++j)
+        c.kv_squeeze_by_cluster[static_cast<std::size_t>(j)].push_back(
+            sum > 0 ? static_cast<double>(peak.kv_bytes) * share[static_cast<std::size_t>(j)] / sum : 0.0);
+    }
   }
-  auto max_batch = [&](double kv_seq) {
-    int best = 0;
-    for (int b = 1; b <= params.max_batch * 64 && total(b, kv_seq) <= cap; ++b) best = b;
-    return best;
-  };
-  c.max_batch_full = max_batch(kv_full_seq);
-  c.max_batch_uniform = max_batch(kv_uniform_seq);
-  c.max_batch_squeeze = max_batch(kv_squeeze_seq);
-  c.tput_at_max_full = c.max_batch_full > 0 ? step_tput(c.max_batch_full, kv_full_seq) : 0;
-  c.tput_at_max_uniform = c.max_batch_uniform > 0 ? step_tput(c.max_batch_uniform, kv_uniform_seq) : 0;
-  c.tput_at_max_squeeze = c.max_batch_squeeze > 0 ? step_tput(c.max_batch_squeeze, kv_squeeze_seq) : 0;
   return c;
 }
 
 core::Result<ValidationSummary> validate_runs(const TraceSnapshot& trace) {
-  ValidationSummary s;
-  for (const auto& r : trace.runs) {
-    if (r.status != "ok" || r.tokens_per_s <= 0) continue;
-    s.rows.push_back({r.label, r.tokens_per_s, std::numeric_limits<double>::quiet_NaN(),
-                      static_cast<double>(r.peak_bytes), std::numeric_limits<double>::quiet_NaN()});
+  if (!trace.session)
+    return core::make_error("the simulator cannot be fitted on this trace: " + trace.session_error);
+  ValidationSummary out;
+  out.method = "in-sample: every measured run predicted by the model fitted on all runs";
+  const auto& session = *trace.session;
+  const std::string hardware = session.fitted.profiled_gpu.name;
+  SQZ_TRY(predictor, session.predictor(hardware));
+  double err_t = 0, err_m = 0;
+  int n_t = 0, n_m = 0;
+  for (const auto& run : session.input.runs) {
+    auto scenario = sim::scenario_of_run(run);
+    if (!scenario.ok()) continue;
+    auto pred = predictor.predict_with_caps(*scenario, sim::caps_of_run(run, session.input.model.n_layers));
+    if (!pred.ok()) continue;
+    ValidationRow row{run.label, run.tokens_per_s, pred->tokens_per_s,
+                      static_cast<double>(run.peak_bytes),
+                      static_cast<double>(pred->memory.peak.total_bytes)};
+    if (run.tokens_per_s > 0) {
+      err_t += std::abs(row.predicted_tokens_per_s - row.measured_tokens_per_s) / row.measured_tokens_per_s;
+      ++n_t;
+    }
+    if (run.peak_bytes > 0) {
+      err_m += std::abs(row.predicted_peak_bytes - row.measured_peak_bytes) / row.measured_peak_bytes;
+      ++n_m;
+    }
+    out.rows.push_back(std::move(row));
   }
-  s.mape_tokens_per_s = std::numeric_limits<double>::quiet_NaN();
-  s.mape_peak_bytes = std::numeric_limits<double>::quiet_NaN();
-  return s;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  out.mape_tokens_per_s = n_t > 0 ? 100.0 * err_t / n_t : nan;
+  out.mape_peak_bytes = n_m > 0 ? 100.0 * err_m / n_m : nan;
+  return out;
 }
 
 }  // namespace squeeze::gui

@@ -21,14 +21,20 @@ struct AnalysisParams {
   int budget_tokens = 512;       // B when unit == Tokens
   double p = 0.35;               // unimportant cluster keeps floor(p * B)
   int clusters = 3;
-  std::string policy = "h2o";    // full, window, streaming, h2o
+  std::string policy = "h2o";    // eviction policy of budgeted runs: window, streaming, h2o
+  std::string mode = "online";   // online (prefill with the full cache) or calibrated
   int prompt_len = 2048;
   int gen_len = 256;
-  std::string gpu = "H100 SXM 80GB";
-  int max_batch = 512;           // sweep upper limit
+  std::string gpu = "h100-sxm";  // simulator hardware table name
+  int max_batch = 1024;          // sweep upper limit (the sweep stops a little past the max batch)
 
   [[nodiscard]] int uniform_budget() const;  // B in tokens, at least 1, at most prompt_len
 };
+
+// Starting knobs for a trace: its first squeeze run's budget, p, policy, mode and lengths, its
+// typical prompt length, the GPU it was captured on when the hardware table knows it; the
+// rest from `params`.
+[[nodiscard]] AnalysisParams params_from_trace(const TraceSnapshot& trace, AnalysisParams params);
 
 // Per-layer similarity over the trace's prompts, and its clusters (DESIGN.md §2).
 struct LayerImportance {
@@ -82,7 +88,7 @@ struct CapacityCurves {
   std::vector<int> batches;                   // x values, ascending
   std::int64_t weights_bytes = 0;
   std::vector<std::vector<double>> kv_squeeze_by_cluster;  // (clusters, batches) bytes
-  std::vector<double> workspace_bytes;        // (batches)
+  std::vector<double> workspace_bytes;        // (batches) activations + fitted workspace
   std::vector<double> total_full;             // (batches) bytes
   std::vector<double> total_uniform;          // (batches)
   std::vector<double> total_squeeze;          // (batches)
@@ -95,7 +101,9 @@ struct CapacityCurves {
   double tput_at_max_full = 0;
   double tput_at_max_uniform = 0;
   double tput_at_max_squeeze = 0;
+  bool prefill_is_peak = false;               // squeeze's peak is the (online) prefill
   std::string method;                         // how the numbers were made, for captions
+  std::vector<std::string> notes;             // the simulator's caveats (synthetic trace, ...)
 };
 
 [[nodiscard]] core::Result<CapacityCurves> compute_capacity(const TraceSnapshot& trace,
@@ -113,6 +121,7 @@ struct ValidationRow {
 };
 struct ValidationSummary {
   std::vector<ValidationRow> rows;
+  std::string method;
   double mape_tokens_per_s = 0;  // percent
   double mape_peak_bytes = 0;    // percent
 };

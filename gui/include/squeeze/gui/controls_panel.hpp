@@ -37,6 +37,7 @@ class ControlsPanel : public QWidget {
   QDoubleSpinBox* p_ = nullptr;
   QSpinBox* clusters_ = nullptr;
   QComboBox* policy_ = nullptr;
+  QComboBox* mode_ = nullptr;
   QSpinBox* prompt_len_ = nullptr;
   QSpinBox* gen_len_ = nullptr;
   QSpinBox* max_batch_ = nullptr;

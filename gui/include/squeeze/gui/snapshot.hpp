@@ -4,11 +4,16 @@
 // millions); the timeline streams the one step it shows (timeline_data.hpp).
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "squeeze/core/result.hpp"
 #include "squeeze/core/trace_types.hpp"
+
+namespace squeeze::sim {
+struct PlanningSession;
+}
 
 namespace squeeze::gui {
 
@@ -29,6 +34,11 @@ struct TraceSnapshot {
   std::vector<core::CalibrationPoint> calibration;
   std::vector<KernelRunSummary> kernel_runs;  // runs that have kernel records
   core::TraceCounts counts;
+  // The simulator fitted on this trace (cost tables, workspace); null when it cannot be fitted
+  // (no calibration, no model), with the reason in session_error. Shared: snapshots are copied
+  // to workers, the fitted model is read-only.
+  std::shared_ptr<const sim::PlanningSession> session;
+  std::string session_error;
 
   // Typical prompt length of the trace: the median prompt token count, 0 when unknown.
   [[nodiscard]] int typical_prompt_len() const;

@@ -16,8 +16,10 @@ struct Clustered {
 
 [[nodiscard]] core::Result<Clustered> cluster_values(const std::vector<double>& values, int k);
 
-// Per-layer SqueezeAttention budgets for uniform budget B and fraction p (DESIGN.md §2).
+// Per-layer SqueezeAttention budgets for uniform budget B and fraction p (DESIGN.md §2), from
+// the layers' mean similarities clustered into `clusters` groups.
 [[nodiscard]] core::Result<std::vector<int>> squeeze_budgets(const LayerImportance& layers,
-                                                             int uniform_budget, double p);
+                                                             int uniform_budget, double p,
+                                                             int clusters);
 
 }  // namespace squeeze::gui::detail
