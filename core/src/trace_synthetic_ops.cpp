@@ -44,7 +44,7 @@ double base_similarity(int layer, int n_layers) {
   if (layer == static_cast<int>(std::lround(0.15 * n_layers))) return 0.80;
   if (layer == static_cast<int>(std::lround(0.28 * n_layers))) return 0.84;
   if (x < 0.5) return 0.86 + 0.08 * (x / 0.5);
-  return 0.955 + 0.03 * ((x - 0.5) / 0.5);
+  return 0.955 + 0.02 * ((x - 0.5) / 0.5);
 }
 
 double gemm_us(int rows, int n, int k, const SyntheticRoofline& r) {

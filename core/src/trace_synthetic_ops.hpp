@@ -26,7 +26,7 @@ class Rng {
 };
 
 // Mean cosine similarity of layer `layer` of `n_layers`, before per-prompt noise: low for the
-// first layers and two early "important" ones, rising through the first half, 0.955-0.985 in the
+// first layers and two early "important" ones, rising through the first half, 0.955-0.975 in the
 // second half (SqueezeAttention, Fig. 2).
 [[nodiscard]] double base_similarity(int layer, int n_layers);
 

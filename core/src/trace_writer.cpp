@@ -25,7 +25,11 @@ struct TraceWriter::Impl {
   ~Impl() {
     // Leave a single self-contained file at rest (no -wal/-shm beside it). Fails harmlessly while
     // a reader still has the file open; the WAL is then checkpointed by the last one to close.
-    if (db) sqlite3_exec(db.get(), "PRAGMA journal_mode=DELETE", nullptr, nullptr, nullptr);
+    // No busy wait: an open reader (a GUI, say) must not stall the end of a capture.
+    if (db) {
+      sqlite3_busy_timeout(db.get(), 0);
+      sqlite3_exec(db.get(), "PRAGMA journal_mode=DELETE", nullptr, nullptr, nullptr);
+    }
   }
 
   [[nodiscard]] Status configure() {

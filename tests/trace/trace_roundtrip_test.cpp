@@ -2,7 +2,9 @@
 // reader that is already open; a writer destroyed mid-capture leaves exactly what it committed.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
+#include <optional>
 
 #include "squeeze/core/trace_model_json.hpp"
 #include "squeeze/core/trace_reader.hpp"
@@ -257,6 +259,28 @@ TEST(TraceRoundTrip, OpenReaderSeesLaterCommitsOfALiveWriter) {
   EXPECT_EQ(*reader->kernel_count(), 100);
   ASSERT_TRUE(writer->add_kernels(batch).ok());
   EXPECT_EQ(*reader->kernel_count(*run), 200);
+}
+
+TEST(TraceRoundTrip, ClosingWriterDoesNotWaitForAnOpenReader) {
+  ScratchDir dir;
+  const std::string path = dir.file("reader-outlives.sqz");
+  std::optional<TraceWriter> writer;
+  {
+    auto created = TraceWriter::create(path);
+    ASSERT_TRUE(created.ok());
+    writer.emplace(std::move(*created));
+  }
+  ASSERT_TRUE(writer->add_run(test::sample_run(0)).ok());
+  auto reader = TraceReader::open(path);
+  ASSERT_TRUE(reader.ok());
+  ASSERT_EQ(reader->runs()->size(), 1u);
+  const auto before = std::chrono::steady_clock::now();
+  writer.reset();
+  EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::seconds(2));
+  EXPECT_EQ(reader->runs()->size(), 1u);  // still readable after the writer has gone
+  auto again = TraceReader::open(path);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->counts()->runs, 1);
 }
 
 TEST(TraceRoundTrip, WriterDestroyedMidCaptureLeavesItsCommits) {
