@@ -3,6 +3,8 @@
 // anything that is not a readable squeeze trace of a version this build understands: a missing
 // path, a directory, an empty, truncated or corrupt file, a foreign SQLite database, a newer
 // format. Safe to use while a TraceWriter appends (WAL): each call sees the last commit.
+// Opening checks every page (PRAGMA quick_check): about a second per few hundred MB.
+// Use one reader from one thread at a time; open one per thread for parallel reads.
 
 #include <cstdint>
 #include <functional>

@@ -2,6 +2,7 @@
 // TraceWriter: appends to a squeeze trace. Every call is one SQLite transaction, committed before
 // it returns, so a capture killed at any moment leaves a valid file holding every call that
 // returned ok. The file is in WAL mode: TraceReader may read it while the writer appends.
+// One writer per file at a time, used from one thread at a time (it holds one SQLite connection).
 
 #include <cstdint>
 #include <memory>
