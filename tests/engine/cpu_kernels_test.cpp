@@ -32,6 +32,9 @@ TEST(CpuKernels, MatmulMatchesFp64ReferenceForEveryTileRemainder) {
         std::vector<float> y(static_cast<std::size_t>(rows * out), NAN);
         matmul_nt(x.data(), static_cast<std::size_t>(k), rows, w.data(), static_cast<std::size_t>(k), out, k,
                   y.data(), static_cast<std::size_t>(out), pool);
+        std::vector<float> y_portable(y.size(), NAN);
+        matmul_nt_portable(x.data(), static_cast<std::size_t>(k), rows, w.data(), static_cast<std::size_t>(k),
+                           out, k, y_portable.data(), static_cast<std::size_t>(out));
         for (int r = 0; r < rows; ++r)
           for (int o = 0; o < out; ++o) {
             double ref = 0, mag = 0;
@@ -43,6 +46,8 @@ TEST(CpuKernels, MatmulMatchesFp64ReferenceForEveryTileRemainder) {
             // fp32 partial sums over blocks of 256: error a few ulp of the magnitude.
             ASSERT_NEAR(y[static_cast<std::size_t>(r * out + o)], ref, 1e-6 * mag + 1e-7)
                 << rows << "x" << out << "x" << k << " at " << r << "," << o;
+            ASSERT_NEAR(y_portable[static_cast<std::size_t>(r * out + o)], ref, 1e-6 * mag + 1e-7)
+                << "portable " << rows << "x" << out << "x" << k << " at " << r << "," << o;
           }
       }
 }

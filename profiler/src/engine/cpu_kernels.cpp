@@ -18,6 +18,11 @@
 
 namespace squeeze::profiler::cpu {
 
+#if defined(__x86_64__) && defined(__GNUC__)
+void matmul_nt_range_avx2(const float* x, std::size_t ldx, int rows, const float* w,
+                          std::size_t ldw, int w_lo, int w_hi, int k, float* y, std::size_t ldy);
+#endif
+
 namespace {
 
 using v8f = float __attribute__((vector_size(32)));
@@ -75,6 +80,20 @@ void matmul_nt_range(const float* x, std::size_t ldx, int rows, const float* w, 
   }
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#define SQZ_HAVE_AVX2_KERNEL 1
+#endif
+
+// The portable tile above, or the AVX2/FMA one (cpu_kernels_avx2.cpp) when the CPU has it.
+void matmul_nt_any(const float* x, std::size_t ldx, int rows, const float* w, std::size_t ldw,
+                   int w_lo, int w_hi, int k, float* y, std::size_t ldy) {
+#ifdef SQZ_HAVE_AVX2_KERNEL
+  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (avx2) return matmul_nt_range_avx2(x, ldx, rows, w, ldw, w_lo, w_hi, k, y, ldy);
+#endif
+  matmul_nt_range(x, ldx, rows, w, ldw, w_lo, w_hi, k, y, ldy);
+}
+
 }  // namespace
 
 void matmul_nt(const float* x, std::size_t ldx, int rows, const float* w, std::size_t ldw, int out,
@@ -88,9 +107,19 @@ void matmul_nt(const float* x, std::size_t ldx, int rows, const float* w, std::s
       [&](std::size_t lo, std::size_t hi) {
         const int w_lo = static_cast<int>(lo) * kTileW;
         const int w_hi = std::min(out, static_cast<int>(hi) * kTileW);
-        matmul_nt_range(x, ldx, rows, w, ldw, w_lo, w_hi, k, y, ldy);
+        matmul_nt_any(x, ldx, rows, w, ldw, w_lo, w_hi, k, y, ldy);
       },
       work < 64.0 * 1024 ? tiles + 1 : 2);
+}
+
+void matmul_nt_serial(const float* x, std::size_t ldx, int rows, const float* w, std::size_t ldw,
+                      int out, int k, float* y, std::size_t ldy) {
+  if (rows > 0 && out > 0) matmul_nt_any(x, ldx, rows, w, ldw, 0, out, k, y, ldy);
+}
+
+void matmul_nt_portable(const float* x, std::size_t ldx, int rows, const float* w,
+                        std::size_t ldw, int out, int k, float* y, std::size_t ldy) {
+  if (rows > 0 && out > 0) matmul_nt_range(x, ldx, rows, w, ldw, 0, out, k, y, ldy);
 }
 
 SQZ_MULTIVERSION

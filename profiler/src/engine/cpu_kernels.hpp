@@ -14,6 +14,14 @@ namespace squeeze::profiler::cpu {
 void matmul_nt(const float* x, std::size_t ldx, int rows, const float* w, std::size_t ldw, int out,
                int k, float* y, std::size_t ldy, ThreadPool& pool);
 
+// The same on the calling thread only (for callers already running inside a parallel_for).
+void matmul_nt_serial(const float* x, std::size_t ldx, int rows, const float* w, std::size_t ldw,
+                      int out, int k, float* y, std::size_t ldy);
+
+// The portable (non-AVX2) tile, serial; tests check it on machines that would pick the AVX2 one.
+void matmul_nt_portable(const float* x, std::size_t ldx, int rows, const float* w,
+                        std::size_t ldw, int out, int k, float* y, std::size_t ldy);
+
 // sum_i a[i] * b[i]
 [[nodiscard]] double dot(const float* a, const float* b, int n);
 
