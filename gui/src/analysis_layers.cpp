@@ -100,7 +100,7 @@ core::Result<BudgetPlan> plan_budgets(const LayerImportance& layers, const Analy
   BudgetPlan plan;
   plan.uniform_budget = params.uniform_budget();
   plan.uniform.assign(static_cast<std::size_t>(layers.n_layers()), plan.uniform_budget);
-  SQZ_TRY(squeeze, detail::squeeze_budgets(layers, plan.uniform_budget, params.p, params.clusters));
+  SQZ_TRY(squeeze, detail::squeeze_budgets(layers, plan.uniform_budget, params.p, std::max(1, layers.n_clusters)));
   plan.squeeze = std::move(squeeze);
   for (int b : plan.uniform) plan.total_uniform += b;
   for (int b : plan.squeeze) plan.total_squeeze += b;

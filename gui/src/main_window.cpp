@@ -71,7 +71,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
   trace_label_ = new QLabel("No trace. Open one with File › Open, or drop a .sqz file here.");
   statusBar()->addPermanentWidget(trace_label_);
-  for (auto* panel : {layers_panel_, budgets_panel_, capacity_panel_, timeline_panel_})
+  for (auto* panel : {layers_panel_, budgets_panel_, capacity_panel_, timeline_panel_, runs_panel_})
     for (int i = 0; i < panel->plotCount(); ++i)
       plot_message(panel->plot(i), "Open a trace (File › Open, or drop a .sqz file here)");
   resize(1400, 900);
@@ -92,14 +92,14 @@ void MainWindow::buildTabs() {
   budgets_panel_ = new PlotPanel(1);
   capacity_panel_ = new PlotPanel(2);
   timeline_panel_ = new PlotPanel(1);
-  runs_panel_ = new PlotPanel(0);
+  runs_panel_ = new PlotPanel(1);
   tabs_->addTab(layers_panel_, "Layers");
   tabs_->addTab(budgets_panel_, "Budgets");
   tabs_->addTab(capacity_panel_, "Capacity");
   tabs_->addTab(timeline_panel_, "Timeline");
   tabs_->addTab(runs_panel_, "Runs");
   setCentralWidget(tabs_);
-  for (auto* panel : {layers_panel_, budgets_panel_, capacity_panel_, timeline_panel_})
+  for (auto* panel : {layers_panel_, budgets_panel_, capacity_panel_, timeline_panel_, runs_panel_})
     connect(panel, &PlotPanel::exportRequested, this, &MainWindow::exportPlot);
 
   auto* bar = new QWidget;
@@ -191,13 +191,18 @@ void MainWindow::openTrace(const QString& path) {
             startCapacity();
             runs_panel_->setTable(runs_table(s.runs));
             auto validation = validate_runs(s);
-            if (validation.ok() && !std::isnan(validation->mape_tokens_per_s))
-              runs_panel_->setCaption(QString("Simulator validation over %1 measured runs: throughput MAPE %2%, peak memory MAPE %3%.")
+            if (validation.ok() && !validation->rows.empty()) {
+              plot_validation(runs_panel_->plot(), *validation);
+              runs_panel_->setCaption(QString("Simulator validation over %1 measured runs (%4): throughput MAPE %2%, peak memory MAPE %3%.")
                                           .arg(validation->rows.size())
                                           .arg(validation->mape_tokens_per_s, 0, 'f', 1)
-                                          .arg(validation->mape_peak_bytes, 0, 'f', 1));
-            else
+                                          .arg(validation->mape_peak_bytes, 0, 'f', 1)
+                                          .arg(q(validation->method)));
+            } else {
+              plot_message(runs_panel_->plot(), validation.ok() ? QString("No measured runs to validate against.")
+                                                                : q(validation.error().message));
               runs_panel_->setCaption("Measured runs of this trace.");
+            }
             updating_pickers_ = true;
             run_picker_->clear();
             for (const auto& r : s.kernel_runs)
@@ -293,7 +298,12 @@ void MainWindow::startCapacity() {
                         "squeeze %7. %8.%9")
                     .arg(q(c.gpu.name)).arg(params_.prompt_len).arg(params_.gen_len).arg(q(params_.policy))
                     .arg(c.max_batch_full).arg(c.max_batch_uniform).arg(c.max_batch_squeeze).arg(q(c.method))
-                    .arg(c.notes.empty() ? QString() : "<br><i>" + q(c.notes.front()) + "</i>"));
+                    .arg((c.prefill_is_peak && params_.mode == "online"
+                              ? QString("<br>In online mode the prefill holds every layer's full prompt cache, so the "
+                                        "peak (and the max batch) is the prefill's; budgets only help once they bound "
+                                        "the prefill too (mode: calibrated).")
+                              : QString()) +
+                         (c.notes.empty() ? QString() : "<br><i>" + q(c.notes.front()) + "</i>")));
           }
         }
         endWork();

@@ -45,7 +45,7 @@ void set_title(QCustomPlot* plot, const QString& title) {
 }
 
 QString cluster_name(const LayerImportance& layers, int c) {
-  QString name = QString("cluster %1 (c̄ = %2)").arg(c).arg(layers.centers[static_cast<std::size_t>(c)], 0, 'f', 3);
+  QString name = QString("cluster %1 (center %2)").arg(c).arg(layers.centers[static_cast<std::size_t>(c)], 0, 'f', 3);
   if (c == layers.unimportant_cluster) name += " — unimportant";
   else if (c == 0 && layers.n_clusters > 1) name += " — most important";
   return name;
@@ -198,8 +198,10 @@ void plot_memory(QCustomPlot* plot, const CapacityCurves& c) {
   line->point1->setCoords(-1, limit);
   line->point2->setCoords(n, limit);
   auto* label = new QCPItemText(plot);
-  label->position->setCoords(-0.4, limit);
-  label->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
+  label->position->setCoords(n - 0.5, limit);
+  label->setPositionAlignment(Qt::AlignRight | Qt::AlignBottom);
+  label->setBrush(QColor(255, 255, 255, 230));
+  label->setPadding(QMargins(3, 1, 3, 1));
   label->setText(QString("%1: %2 GiB").arg(QString::fromStdString(c.gpu.name)).arg(limit, 0, 'f', 0));
   label->setColor(QColor("#c00000"));
 
@@ -224,6 +226,7 @@ void plot_throughput(QCustomPlot* plot, const CapacityCurves& c) {
   plot->xAxis->grid()->setVisible(true);
   double top = 0;
   int right = 1;
+  std::vector<std::pair<int, double>> labelled;  // (max batch, tokens/s) already labelled
   auto series = [&](const QString& which, const QString& label, const std::vector<double>& tput,
                     int max_batch, double at_max) {
     QVector<double> x, y;
@@ -251,8 +254,14 @@ void plot_throughput(QCustomPlot* plot, const CapacityCurves& c) {
     auto* text = new QCPItemText(plot);
     text->position->setCoords(max_batch, at_max);
     text->setPositionAlignment(Qt::AlignRight | Qt::AlignBottom);
-    text->setPadding(QMargins(0, 0, 6, 4));
-    text->setText(QString("max %1").arg(max_batch));
+    // Policies that run out of memory at (nearly) the same point would print over each other:
+    // stack their labels.
+    int clash = 0;
+    for (const auto& [b, t] : labelled)
+      if (std::abs(b - max_batch) <= std::max(1, max_batch / 8) && std::abs(t - at_max) <= 0.08 * std::max(t, at_max)) ++clash;
+    labelled.emplace_back(max_batch, at_max);
+    text->setPadding(QMargins(0, 0, 6, 4 + 16 * clash));
+    text->setText(QString("%1: max %2").arg(which).arg(max_batch));
     text->setColor(color.darker(120));
     top = std::max(top, at_max);
     right = std::max(right, max_batch);
@@ -311,6 +320,40 @@ void plot_timeline(QCustomPlot* plot, const TimelineData& t) {
                       .arg(t.kernels_in_step).arg(t.step_span_us, 0, 'f', 1);
   if (t.downsampled) title += QString(", merged into %1 spans").arg(t.spans.size());
   set_title(plot, title);
+  plot->replot();
+}
+
+void plot_validation(QCustomPlot* plot, const ValidationSummary& v) {
+  reset(plot);
+  const int n = static_cast<int>(v.rows.size());
+  auto ticker = QSharedPointer<QCPAxisTickerText>(new QCPAxisTickerText);
+  auto* group = new QCPBarsGroup(plot);
+  auto make = [&](const QString& name, const QColor& color) {
+    auto* bars = new QCPBars(plot->xAxis, plot->yAxis);
+    bars->setName(name);
+    bars->setBrush(color);
+    bars->setPen(QPen(color.darker(130)));
+    bars->setWidth(0.38);
+    bars->setBarsGroup(group);
+    return bars;
+  };
+  auto* measured = make("measured", QColor("#7f7f7f"));
+  auto* predicted = make("predicted by the simulator", policy_color("squeeze"));
+  double top = 0;
+  for (int i = 0; i < n; ++i) {
+    const auto& r = v.rows[static_cast<std::size_t>(i)];
+    ticker->addTick(i, QString::fromStdString(r.label));
+    measured->addData(i, r.measured_tokens_per_s);
+    if (!std::isnan(r.predicted_tokens_per_s)) predicted->addData(i, r.predicted_tokens_per_s);
+    top = std::max({top, r.measured_tokens_per_s, std::isnan(r.predicted_tokens_per_s) ? 0.0 : r.predicted_tokens_per_s});
+  }
+  plot->xAxis->setTicker(ticker);
+  plot->xAxis->setTickLabelRotation(n > 4 ? 25 : 0);
+  plot->xAxis->setRange(-0.7, n - 0.3);
+  plot->yAxis->setLabel("decode throughput (tokens/s)");
+  plot->yAxis->setRange(0, top > 0 ? top * 1.2 : 1);
+  plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
+  set_title(plot, QString("Measured runs vs simulator (throughput MAPE %1%)").arg(v.mape_tokens_per_s, 0, 'f', 1));
   plot->replot();
 }
 

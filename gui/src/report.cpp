@@ -24,7 +24,7 @@ QString q(const std::string& s) { return QString::fromStdString(s); }
 QString esc(const QString& s) { return s.toHtmlEscaped(); }
 
 QString html_table(const TableData& t, int max_rows = -1) {
-  QString h = "<table class=\"data\" cellspacing=\"0\" cellpadding=\"3\" border=\"1\"><thead><tr>";
+  QString h = "<table class=\"data\" width=\"100%\" cellspacing=\"0\" cellpadding=\"3\" border=\"1\"><thead><tr>";
   for (const auto& head : t.headers) h += "<th>" + esc(q(head)) + "</th>";
   h += "</tr></thead><tbody>";
   int n = 0;
@@ -124,6 +124,11 @@ core::Result<ReportDocument> build_report(const TraceSnapshot& trace, const Repo
                .arg(esc(q(params.policy))).arg(esc(q(params.mode))).arg(params.prompt_len).arg(params.gen_len)
                .arg(n_u).arg(layers.n_layers()).arg(params.p));
     b.doc.html += "<ul>" + list + "</ul>\n";
+    if (params.mode == "online" && !curves.empty() && curves.front().prefill_is_peak)
+      b.para("In <i>online</i> mode (the paper's) the prefill holds every layer's full prompt cache before "
+             "compressing, so the prefill sets the peak and budgets do not raise the max batch; they raise "
+             "throughput per sequence and pay off in <i>calibrated</i> mode (re-run with --mode calibrated), "
+             "which is safe when the unimportant set is stable across prompts (see below).");
     if (trace.meta.device_kind == "synthetic" || trace.meta.notes.find("synthetic") != std::string::npos)
       b.para("<b>Note:</b> this trace is synthetic: its similarities, timings and calibration were generated, "
              "not measured on a GPU. Use it to learn the tool, not to buy hardware.");
@@ -203,6 +208,9 @@ core::Result<ReportDocument> build_report(const TraceSnapshot& trace, const Repo
     b.para(QString("Each measured run of the trace predicted by the simulator (%1). Mean absolute percentage error: "
                    "throughput <b>%2%</b>, peak memory <b>%3%</b>.")
                .arg(esc(q(v->method))).arg(v->mape_tokens_per_s, 0, 'f', 1).arg(v->mape_peak_bytes, 0, 'f', 1));
+    PlotRenderer r(w, h);
+    plot_validation(r.plot(), *v);
+    b.image("validation", "Measured vs predicted decode throughput per run.", r.png(), w);
     b.doc.html += html_table(validation_table(*v));
   } else {
     b.para(v.ok() ? QString("The trace holds no measured runs to validate against.")
@@ -259,17 +267,6 @@ core::Status write_report(const ReportDocument& doc, const QString& path) {
   }
   if (suffix != "pdf")
     return core::make_error(QString("%1: the report is written as .html or .pdf").arg(path).toStdString(), 2);
-  QTextDocument text;
-  text.setDefaultStyleSheet("h1{font-size:18pt} h2{font-size:13pt} table{font-size:8pt}");
-  for (const auto& img : doc.images) {
-    QImage image;
-    image.loadFromData(img.png, "PNG");
-    text.addResource(QTextDocument::ImageResource, QUrl("squeeze-img:" + img.id), image);
-  }
-  QString body = doc.html;
-  // QTextDocument sizes images in page pixels: scale them to the printable width.
-  body.replace(QRegularExpression("width=\"\\d+\""), "width=\"640\"");
-  text.setHtml(wrap(doc, body));
   const QString tmp = path + ".tmp";
   {
     QPrinter printer(QPrinter::HighResolution);
@@ -278,6 +275,19 @@ core::Status write_report(const ReportDocument& doc, const QString& path) {
     printer.setPageSize(QPageSize(QPageSize::A4));
     printer.setPageMargins(QMarginsF(15, 15, 15, 15), QPageLayout::Millimeter);
     printer.setDocName(doc.title);
+    // Lay the document out in points on the printable area, so image widths are page widths.
+    const QSizeF page = printer.pageLayout().paintRect(QPageLayout::Point).size();
+    QTextDocument text;
+    text.setPageSize(page);
+    text.setDefaultStyleSheet("h1{font-size:18pt} h2{font-size:13pt} table{font-size:8pt}");
+    for (const auto& img : doc.images) {
+      QImage image;
+      image.loadFromData(img.png, "PNG");
+      text.addResource(QTextDocument::ImageResource, QUrl("squeeze-img:" + img.id), image);
+    }
+    QString body = doc.html;
+    body.replace(QRegularExpression("width=\"\\d+\""), QString("width=\"%1\"").arg(int(page.width()) - 12));
+    text.setHtml(wrap(doc, body));
     text.print(&printer);
   }
   if (!QFileInfo(tmp).exists() || QFileInfo(tmp).size() == 0) {

@@ -10,6 +10,7 @@ std::string format_bytes(double bytes) {
   constexpr double MiB = 1024.0 * 1024;
   if (std::abs(bytes) >= GiB) return fmt::format("{:.2f} GiB", bytes / GiB);
   if (std::abs(bytes) >= MiB) return fmt::format("{:.1f} MiB", bytes / MiB);
+  if (std::abs(bytes) >= 1024) return fmt::format("{:.1f} KiB", bytes / 1024);
   return fmt::format("{:.0f} B", bytes);
 }
 

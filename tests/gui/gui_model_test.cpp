@@ -85,6 +85,10 @@ TEST(Budgets, SqueezeKeepsTheUniformTotalAndRecomputesWithEveryKnob) {
   EXPECT_EQ(tokens->uniform_budget, 64);
   EXPECT_EQ(tokens->total_squeeze, 8 * 64);
 
+  // The budgets use the clusters shown in the layers view.
+  for (int l = 0; l < 8; ++l)
+    EXPECT_EQ(tokens->squeeze[static_cast<std::size_t>(l)] < 64, layers->is_unimportant(l)) << l;
+
   auto one = analyze_layers(three_groups(), 1);  // one cluster: uniform budgets
   ASSERT_TRUE(one.ok());
   auto uniform = plan_budgets(*one, params);
@@ -107,7 +111,7 @@ TEST(ControlsPanel, EveryEditEmitsTheNewParameters) {
   EXPECT_EQ(emitted.size(), 0u) << "setParams must not emit once per control";
   EXPECT_DOUBLE_EQ(panel.params().p, 0.3);
   EXPECT_EQ(panel.params().clusters, 4);
-  auto* spins = panel.findChildren<QDoubleSpinBox*>();
+  const auto spins = panel.findChildren<QDoubleSpinBox*>();
   ASSERT_FALSE(spins.isEmpty());
   for (auto* spin : spins)
     if (spin->toolTip().contains("floor(p")) spin->setValue(0.5);
@@ -193,7 +197,9 @@ TEST(Capacity, SyntheticTraceGivesMonotoneCurvesAndSqueezeFitsAtLeastUniform) {
     for (const auto& kv : c->kv_squeeze_by_cluster) parts += kv[i];
     EXPECT_NEAR(parts, c->total_squeeze[i], 1e-6 * c->total_squeeze[i]) << "stack adds up at batch " << c->batches[i];
     EXPECT_EQ(std::isnan(c->tput_squeeze[i]), c->batches[i] > c->max_batch_squeeze);
-    if (i > 0) EXPECT_GT(c->total_full[i], c->total_full[i - 1]);
+    if (i > 0) {
+      EXPECT_GT(c->total_full[i], c->total_full[i - 1]);
+    }
   }
   params.gpu = "no-such-gpu";
   EXPECT_FALSE(compute_capacity(*trace, *layers, *plan, params).ok());

@@ -58,7 +58,7 @@ TEST(Report, HtmlHoldsSectionsTablesAndEmbeddedPlots) {
     EXPECT_GT(decoded.height(), 200);
     ++images;
   }
-  EXPECT_EQ(images, 2 + 2 * 2) << "similarity, budgets, and memory + throughput per GPU";
+  EXPECT_EQ(images, 2 + 2 * 2 + 1) << "similarity, budgets, memory + throughput per GPU, validation";
   // Max batch table: one row per GPU.
   EXPECT_GE(html.count("<tr>"), 2 + 32);
 }

@@ -20,6 +20,8 @@ void plot_memory(QCustomPlot* plot, const CapacityCurves& curves);
 void plot_throughput(QCustomPlot* plot, const CapacityCurves& curves);
 // One lane per op, one span per kernel (or merged run of kernels), time in µs.
 void plot_timeline(QCustomPlot* plot, const TimelineData& timeline);
+// Measured vs predicted tokens/s per run of the trace.
+void plot_validation(QCustomPlot* plot, const ValidationSummary& validation);
 // Shows a message in an otherwise empty plot (no data, or an error).
 void plot_message(QCustomPlot* plot, const QString& message);
 
