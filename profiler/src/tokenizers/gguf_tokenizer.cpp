@@ -1,19 +1,57 @@
-// Tokenizers stored in GGUF metadata (tokenizer.ggml.*). Supported: model "gpt2" (byte-level
-// BPE) with the default GPT-2 split or llama.cpp's "smollm" pre-tokenizer (digits split one by
-// one first). Control (3) and user-defined (4) token types are matched as added tokens.
+// Tokenizers stored in GGUF metadata (tokenizer.ggml.*). Supported:
+//  - model "gpt2": byte-level BPE with the default GPT-2 split or llama.cpp's "smollm"
+//    pre-tokenizer (digits split one by one first); control (3) and user-defined (4) token
+//    types are matched as added tokens.
+//  - model "llama": SentencePiece BPE by scores ("▁" spaces, <0xXX> byte fallback), the
+//    algorithm of llama.cpp's SPM tokenizer and llama2.c's encode.
 
 #include <fmt/format.h>
 
 #include "bpe_tokenizer.hpp"
+#include "score_merge_tokenizer.hpp"
 #include "squeeze/profiler/gguf_file.hpp"
 
 namespace squeeze::profiler {
+namespace {
+
+int token_id(const GgufFile& g, const char* key, std::size_t vocab_size, int fallback) {
+  const auto* v = g.find(key);
+  if (!v) return fallback;
+  const auto i = v->as_int();
+  return i && *i >= 0 && *i < static_cast<std::int64_t>(vocab_size) ? static_cast<int>(*i) : -1;
+}
+
+core::Result<std::unique_ptr<Tokenizer>> load_sentencepiece(const GgufFile& g) {
+  SQZ_TRY(tokens, g.get_string_array("tokenizer.ggml.tokens"));
+  const auto* scores_value = g.find("tokenizer.ggml.scores");
+  const auto* scores_array = scores_value ? scores_value->as_array() : nullptr;
+  if (!scores_array || scores_array->size() != tokens.size())
+    return core::make_error(fmt::format("{}: tokenizer.ggml.scores must hold one number per token ({})", g.path(),
+                                        tokens.size()));
+  std::vector<float> scores;
+  scores.reserve(tokens.size());
+  for (const auto& s : *scores_array) {
+    const auto d = s.as_double();
+    if (!d) return core::make_error(fmt::format("{}: tokenizer.ggml.scores holds a non-number", g.path()));
+    scores.push_back(static_cast<float>(*d));
+  }
+  if (tokens.empty()) return core::make_error(fmt::format("{}: tokenizer.ggml.tokens is empty", g.path()));
+  ScoreMergeOptions options;
+  options.sentencepiece_spaces = true;
+  if (const auto* v = g.find("tokenizer.ggml.add_space_prefix"); v && v->as_int()) options.dummy_prefix = *v->as_int() != 0;
+  options.bos_id = token_id(g, "tokenizer.ggml.bos_token_id", tokens.size(), 1);
+  options.eos_id = token_id(g, "tokenizer.ggml.eos_token_id", tokens.size(), 2);
+  return make_score_merge_tokenizer(std::move(tokens), std::move(scores), options);
+}
+
+}  // namespace
 
 core::Result<std::unique_ptr<Tokenizer>> load_gguf_tokenizer(const std::string& path) {
   SQZ_TRY(g, GgufFile::open(path));
   SQZ_TRY(model, g.get_string("tokenizer.ggml.model"));
+  if (model == "llama") return load_sentencepiece(g);
   if (model != "gpt2")
-    return core::make_error(fmt::format("{}: tokenizer.ggml.model '{}' is not supported (gpt2)", path, model));
+    return core::make_error(fmt::format("{}: tokenizer.ggml.model '{}' is not supported (gpt2, llama)", path, model));
   tokenizers::BpeModelData data;
   data.source = path;
   std::string pre = "default";

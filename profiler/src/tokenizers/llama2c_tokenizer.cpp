@@ -3,6 +3,9 @@
 // byte + 3 when the code point is not in the vocabulary), then repeated merges of the adjacent
 // pair whose concatenation is the highest-scoring vocabulary entry (leftmost on ties).
 //
+// The same algorithm is SentencePiece-BPE as llama.cpp runs GGUF "llama" vocabularies, where a
+// space is written U+2581 ("▁"): SentencePieceStyle selects that spelling.
+//
 // run.c rescans all pairs after every merge (quadratic). This does the same merges with a heap
 // of candidate pairs over a linked list, so a 10k-token prompt encodes in milliseconds.
 
@@ -13,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "score_merge_tokenizer.hpp"
 #include "../loaders/byte_reader.hpp"
 #include "../loaders/mapped_file.hpp"
 #include "squeeze/profiler/tokenizer.hpp"
@@ -23,16 +27,16 @@ namespace {
 using core::make_error;
 using core::Result;
 
-constexpr int kBos = 1;
-constexpr int kEos = 2;
 constexpr int kByteFallbackOffset = 3;  // run.c: token id = byte + 3
 constexpr std::int32_t kMaxTokens = 1 << 22;
 constexpr std::int32_t kMaxTokenLength = 1 << 16;
 
-class Llama2cTokenizer final : public Tokenizer {
+constexpr const char* kSentencePieceSpace = "\xE2\x96\x81";  // U+2581
+
+class ScoreMergeTokenizer final : public Tokenizer {
  public:
-  Llama2cTokenizer(std::vector<std::string> vocab, std::vector<float> scores)
-      : vocab_(std::move(vocab)), scores_(std::move(scores)) {
+  ScoreMergeTokenizer(std::vector<std::string> vocab, std::vector<float> scores, ScoreMergeOptions options)
+      : vocab_(std::move(vocab)), scores_(std::move(scores)), options_(options) {
     // run.c's bsearch may pick any of equal strings; the first id is the deterministic choice.
     for (int i = 0; i < static_cast<int>(vocab_.size()); ++i) lookup_.emplace(vocab_[i], i);
     for (int b = 0; b < 256; ++b) {
@@ -45,9 +49,20 @@ class Llama2cTokenizer final : public Tokenizer {
   std::vector<int> encode(std::string_view text, bool add_bos) const override {
     std::vector<int> tokens;
     tokens.reserve(text.size() + 2);
-    if (add_bos) tokens.push_back(kBos);
-    if (!text.empty()) {
-      auto space = lookup_.find(" ");
+    if (add_bos && options_.bos_id >= 0) tokens.push_back(options_.bos_id);
+    std::string escaped;
+    if (options_.sentencepiece_spaces) {  // "a b" -> "▁a▁b"
+      for (char c : text) {
+        if (c == ' ') {
+          escaped += kSentencePieceSpace;
+        } else {
+          escaped += c;
+        }
+      }
+      text = escaped;
+    }
+    if (!text.empty() && options_.dummy_prefix) {
+      auto space = lookup_.find(options_.sentencepiece_spaces ? kSentencePieceSpace : " ");
       if (space != lookup_.end()) tokens.push_back(space->second);
     }
     append_code_points(text, tokens);
@@ -62,12 +77,22 @@ class Llama2cTokenizer final : public Tokenizer {
     // run.c: sscanf(piece, "<0x%02hhX>", ...) turns byte tokens back into raw bytes.
     if (piece.size() == 6 && std::sscanf(piece.c_str(), "<0x%02X>", &byte) == 1 && byte < 256)
       return std::string(1, static_cast<char>(byte));
-    return piece;
+    if (!options_.sentencepiece_spaces) return piece;
+    std::string out;
+    for (std::size_t i = 0; i < piece.size(); ++i) {
+      if (piece.compare(i, 3, kSentencePieceSpace) == 0) {
+        out += ' ';
+        i += 2;
+      } else {
+        out += piece[i];
+      }
+    }
+    return out;
   }
 
   std::string decode_next(int previous, int token) const override {
     std::string piece = decode(token);
-    if (previous == kBos && !piece.empty() && piece[0] == ' ') piece.erase(0, 1);
+    if (previous == options_.bos_id && options_.dummy_prefix && !piece.empty() && piece[0] == ' ') piece.erase(0, 1);
     return piece;
   }
 
@@ -75,19 +100,19 @@ class Llama2cTokenizer final : public Tokenizer {
     std::string out;
     int previous = -1;
     for (int t : tokens) {
-      if (t != kBos && t != kEos) out += decode_next(previous, t);
+      if (t != options_.bos_id && t != options_.eos_id) out += decode_next(previous, t);
       previous = t;
     }
     return out;
   }
 
-  int bos_id() const override { return kBos; }
-  int eos_id() const override { return kEos; }
+  int bos_id() const override { return options_.bos_id; }
+  int eos_id() const override { return options_.eos_id; }
   int vocab_size() const override { return static_cast<int>(vocab_.size()); }
   std::string token_text(int token) const override {
     return token >= 0 && token < vocab_size() ? vocab_[token] : std::string{};
   }
-  const char* kind() const override { return "llama2c"; }
+  const char* kind() const override { return options_.sentencepiece_spaces ? "sentencepiece" : "llama2c"; }
 
  private:
   int find(const std::string& s) const {
@@ -178,9 +203,18 @@ class Llama2cTokenizer final : public Tokenizer {
   std::vector<float> scores_;
   std::unordered_map<std::string, int> lookup_;
   int byte_token_[256];
+  ScoreMergeOptions options_;
 };
 
 }  // namespace
+
+std::unique_ptr<Tokenizer> make_score_merge_tokenizer(std::vector<std::string> vocab, std::vector<float> scores,
+                                                      ScoreMergeOptions options) {
+  const int n = static_cast<int>(vocab.size());
+  for (int* id : {&options.bos_id, &options.eos_id})
+    if (*id >= n) *id = -1;
+  return std::make_unique<ScoreMergeTokenizer>(std::move(vocab), std::move(scores), options);
+}
 
 Result<std::unique_ptr<Tokenizer>> load_llama2c_tokenizer(const std::string& path) {
   SQZ_TRY(file, loaders::MappedFile::open(path));
@@ -206,7 +240,7 @@ Result<std::unique_ptr<Tokenizer>> load_llama2c_tokenizer(const std::string& pat
     scores.push_back(score);
   }
   if (vocab.size() < 3) return make_error(fmt::format("{}: only {} tokens; expected <unk>, BOS, EOS at least", path, vocab.size()));
-  return std::unique_ptr<Tokenizer>(std::make_unique<Llama2cTokenizer>(std::move(vocab), std::move(scores)));
+  return make_score_merge_tokenizer(std::move(vocab), std::move(scores), ScoreMergeOptions{});
 }
 
 }  // namespace squeeze::profiler
