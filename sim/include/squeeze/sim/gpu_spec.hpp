@@ -20,8 +20,10 @@ struct GpuSpec {
   double link_latency_us = 8.0;     // fixed cost of one all-reduce (NCCL launch + sync)
 };
 
-// Looks a GPU up by table name or by the name a driver reports ("NVIDIA H100 80GB HBM3").
-// Unknown names are exit-code-2 errors that list the known names.
+// Looks a GPU up in core's table (hardware.hpp) by table name, alias, the name a driver reports
+// ("NVIDIA H100 80GB HBM3"), a synthetic trace's device ("synthetic-h100"), or a custom GPU
+// "custom:MEMORY_GIB:BANDWIDTH_TB_S:DENSE_TFLOPS". Unknown names are exit-code-2 errors that list
+// the known names.
 [[nodiscard]] core::Result<GpuSpec> find_gpu(const std::string& name);
 [[nodiscard]] std::vector<std::string> known_gpu_names();
 
