@@ -242,6 +242,15 @@ double CostModel::decode_attention_us(int batch, int kv_len, const AttentionShap
                       gpu, false);
 }
 
+double CostModel::decode_attention_mixed_us(std::span<const int> kv_lens, const AttentionShape& shape,
+                                            const GpuSpec& gpu) const {
+  if (kv_lens.empty()) return 0.0;
+  const int batch = static_cast<int>(kv_lens.size());
+  double total = 0.0;
+  for (int kv : kv_lens) total += decode_attention_us(batch, kv, shape, gpu);
+  return total / batch;
+}
+
 double CostModel::prefill_attention_us(int batch, int seq_len, const AttentionShape& shape,
                                        const GpuSpec& gpu) const {
   return attention_us(prefill_attention_, compute_slowdown_, batch, std::max(1, seq_len), shape,

@@ -132,3 +132,19 @@ TEST(GpuTable, UnknownNamesListTheKnownOnes) {
 
 }  // namespace
 }  // namespace squeeze::sim
+
+namespace squeeze::sim {
+namespace {
+
+TEST_F(CostModelTest, MixedLengthBatchesPayPerSequence) {
+  // Equal lengths: the uniform-batch cost.
+  const std::vector<int> same{256, 256, 256, 256};
+  EXPECT_NEAR(model.decode_attention_mixed_us(same, kAttention, h100), attention_truth(4, 256), 1e-9);
+  // Affine data: two sequences at 128 and two at 512 cost (f(4,128) + f(4,512)) / 2.
+  const std::vector<int> mixed{128, 512, 128, 512};
+  EXPECT_NEAR(model.decode_attention_mixed_us(mixed, kAttention, h100),
+              (attention_truth(4, 128) + attention_truth(4, 512)) / 2.0, 1e-9);
+}
+
+}  // namespace
+}  // namespace squeeze::sim

@@ -58,6 +58,11 @@ class CostModel {
                                const GpuSpec& gpu) const;
   [[nodiscard]] double decode_attention_us(int batch, int kv_len, const AttentionShape& shape,
                                            const GpuSpec& gpu) const;
+  // A batch whose sequences hold different lengths (one kv_len per sequence): each sequence pays
+  // its share of a uniform batch at its own length, (1 / B) sum_i f(B, kv_i). Exact when f is
+  // linear in kv; never the cost at the mean length, which is wrong where f bends.
+  [[nodiscard]] double decode_attention_mixed_us(std::span<const int> kv_lens, const AttentionShape& shape,
+                                                 const GpuSpec& gpu) const;
   [[nodiscard]] double prefill_attention_us(int batch, int seq_len, const AttentionShape& shape,
                                             const GpuSpec& gpu) const;
   // Bandwidth-bound kernels (norms, RoPE, SwiGLU, sampling, H2O scoring): bytes moved at the
