@@ -98,7 +98,8 @@ class ScoreMergeTokenizer final : public Tokenizer {
 
   std::string decode(std::span<const int> tokens) const override {
     std::string out;
-    int previous = -1;
+    // SentencePiece drops the dummy-prefix space at the start of a text even without BOS.
+    int previous = options_.sentencepiece_spaces ? options_.bos_id : -1;
     for (int t : tokens) {
       if (t != options_.bos_id && t != options_.eos_id) out += decode_next(previous, t);
       previous = t;

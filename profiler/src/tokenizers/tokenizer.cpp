@@ -58,8 +58,7 @@ core::Result<std::unique_ptr<Tokenizer>> load_tokenizer_file(const std::string& 
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) return core::make_error(fmt::format("{}: tokenizer file not found", path));
   if (fs::path(path).extension() == ".json") return load_hf_tokenizer_json(path);
-  if (fs::path(path).extension() == ".model")
-    return core::make_error(fmt::format("{}: SentencePiece tokenizer.model is not supported", path));
+  if (fs::path(path).extension() == ".model") return load_sentencepiece_model(path);
   if (has_gguf_magic(path)) return load_gguf_tokenizer(path);
   return load_llama2c_tokenizer(path);
 }
@@ -72,8 +71,14 @@ core::Result<std::unique_ptr<Tokenizer>> load_tokenizer(const std::string& model
   std::error_code ec;
   if (fs::is_directory(model_path, ec)) {
     const fs::path json = fs::path(model_path) / "tokenizer.json";
-    if (fs::is_regular_file(json, ec)) return load_hf_tokenizer_json(json.string());
-    return core::make_error(fmt::format("{}: no tokenizer.json in the model directory", model_path));
+    const fs::path sentencepiece = fs::path(model_path) / "tokenizer.model";
+    const bool has_sentencepiece = fs::is_regular_file(sentencepiece, ec);
+    if (fs::is_regular_file(json, ec)) {
+      auto tok = load_hf_tokenizer_json(json.string());
+      if (tok.ok() || !has_sentencepiece) return tok;
+    }
+    if (has_sentencepiece) return load_sentencepiece_model(sentencepiece.string());
+    return core::make_error(fmt::format("{}: no tokenizer.json or tokenizer.model in the model directory", model_path));
   }
   if (!fs::is_regular_file(model_path, ec))
     return core::make_error(fmt::format("{}: model file not found", model_path));

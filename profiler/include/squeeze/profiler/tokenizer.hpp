@@ -1,7 +1,8 @@
 #pragma once
 // Text <-> token ids, one interface over the tokenizers Llama-family models ship with:
 // llama2.c's tokenizer.bin (SentencePiece-like, scores + byte fallback) and byte-level BPE
-// (GPT-2 style; tokenizer.json or GGUF vocab + merges).
+// (GPT-2 style; tokenizer.json or GGUF vocab + merges), and SentencePiece BPE (tokenizer.model,
+// GGUF "llama" vocabularies).
 
 #include <memory>
 #include <optional>
@@ -43,8 +44,10 @@ class Tokenizer {
 };
 
 // Finds and loads the tokenizer that belongs to a model:
-//  - tokenizer_path given: .json -> tokenizer.json, GGUF magic -> GGUF metadata, else llama2.c.
-//  - model is a directory: its tokenizer.json.
+//  - tokenizer_path given: .json -> tokenizer.json, .model -> SentencePiece, GGUF magic -> GGUF
+//    metadata, else llama2.c.
+//  - model is a directory: its tokenizer.json, or its tokenizer.model when there is no
+//    tokenizer.json or it uses a pipeline only tokenizer.model describes here (SentencePiece-style).
 //  - model is a GGUF file: its tokenizer.ggml.* metadata.
 //  - model is a llama2.c .bin: tok<vocab>.bin or tokenizer.bin in the same directory.
 [[nodiscard]] core::Result<std::unique_ptr<Tokenizer>> load_tokenizer(
@@ -54,5 +57,6 @@ class Tokenizer {
 [[nodiscard]] core::Result<std::unique_ptr<Tokenizer>> load_llama2c_tokenizer(const std::string& path);
 [[nodiscard]] core::Result<std::unique_ptr<Tokenizer>> load_hf_tokenizer_json(const std::string& path);
 [[nodiscard]] core::Result<std::unique_ptr<Tokenizer>> load_gguf_tokenizer(const std::string& path);
+[[nodiscard]] core::Result<std::unique_ptr<Tokenizer>> load_sentencepiece_model(const std::string& path);
 
 }  // namespace squeeze::profiler
