@@ -144,6 +144,33 @@ TEST(GgufLoader, ReadsVersion2Files) {
   expect_tiny_model(*w);
 }
 
+TEST(GgufLoader, Qwen2WithBiasesCustomAlignmentAndLinearRopeScaling) {
+  const auto path = t::fixtures_dir() / "tiny_qwen2.gguf";
+  auto g = GgufFile::open(path.string());
+  ASSERT_TRUE(g.ok()) << g.error().message;
+  EXPECT_EQ(g->alignment(), 64u);
+  auto w = load_model(path.string());
+  ASSERT_TRUE(w.ok()) << w.error().message;
+  const auto& c = w->config;
+  EXPECT_EQ(c.architecture, "qwen2");
+  EXPECT_EQ(c.rope_style, squeeze::core::RopeStyle::HalfSplit);  // llama.cpp runs qwen2 with NEOX RoPE
+  EXPECT_TRUE(c.attention_bias);
+  EXPECT_TRUE(c.tied_embeddings);
+  EXPECT_EQ(c.vocab, 64);
+  EXPECT_DOUBLE_EQ(c.rope_theta, 1000000.0);
+  EXPECT_DOUBLE_EQ(c.rms_eps, 1e-6);
+  EXPECT_EQ(c.rope_scaling.type, "linear");
+  EXPECT_DOUBLE_EQ(c.rope_scaling.factor, 4.0);
+  const auto& want = expected()["tiny_qwen2"];
+  expect_values(w->token_embedding, want["token_embd.weight"], "token_embd (F16)");
+  const auto& L = w->layers.at(0);
+  expect_values(L.wq, want["blk.0.attn_q.weight"], "attn_q");
+  expect_values(L.bq, want["blk.0.attn_q.bias"], "attn_q.bias");
+  expect_values(L.bk, want["blk.0.attn_k.bias"], "attn_k.bias");
+  expect_values(L.bv, want["blk.0.attn_v.bias"], "attn_v.bias");
+  expect_values(L.w_down, want["blk.0.ffn_down.weight"], "ffn_down");
+}
+
 TEST(GgufLoader, SmolLM2Q4_1MatchesTheGgufPackage) {
   const auto path = t::smollm2_gguf();
   if (!path) GTEST_SKIP() << "SmolLM2 GGUF not found (set SQUEEZE_SMOLLM2_GGUF)";
