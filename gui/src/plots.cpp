@@ -348,7 +348,8 @@ void plot_validation(QCustomPlot* plot, const ValidationSummary& v) {
     top = std::max({top, r.measured_tokens_per_s, std::isnan(r.predicted_tokens_per_s) ? 0.0 : r.predicted_tokens_per_s});
   }
   plot->xAxis->setTicker(ticker);
-  plot->xAxis->setTickLabelRotation(n > 4 ? 25 : 0);
+  // Negative angles anchor each label at its end, so long labels grow left into the plot, not off it.
+  plot->xAxis->setTickLabelRotation(n > 4 ? -25 : 0);
   plot->xAxis->setRange(-0.7, n - 0.3);
   plot->yAxis->setLabel("decode throughput (tokens/s)");
   plot->yAxis->setRange(0, top > 0 ? top * 1.2 : 1);

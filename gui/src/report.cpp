@@ -286,7 +286,7 @@ core::Status write_report(const ReportDocument& doc, const QString& path) {
       text.addResource(QTextDocument::ImageResource, QUrl("squeeze-img:" + img.id), image);
     }
     QString body = doc.html;
-    body.replace(QRegularExpression("width=\"\\d+\""), QString("width=\"%1\"").arg(int(page.width()) - 12));
+    body.replace(QRegularExpression("width=\"\\d+\""), QString("width=\"%1\"").arg(int(page.width() * 0.88)));
     text.setHtml(wrap(doc, body));
     text.print(&printer);
   }

@@ -3,8 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <QDoubleSpinBox>
+#include <QTemporaryDir>
+#include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <numeric>
+
+#include "squeeze/core/trace_writer.hpp"
 
 #include "squeeze/gui/analysis.hpp"
 #include "squeeze/gui/controls_panel.hpp"
@@ -171,6 +176,52 @@ TEST(Timeline, MergesAMillionKernelStepIntoDrawableSpansKeepingExactTotals) {
   EXPECT_FALSE(small.downsampled);
   EXPECT_EQ(small.spans.size(), 10u);
   EXPECT_DOUBLE_EQ(small.spans.front().start_us, 0.0);
+}
+
+// A capture with many kernels in one step: the timeline streams the file, keeps only that step,
+// and hands the plot a bounded number of spans. SQUEEZE_GUI_BIG_KERNELS=1000000 checks a million.
+TEST(Timeline, StreamsALargeTraceAndBoundsWhatIsDrawn) {
+  QTemporaryDir dir;
+  const std::string path = dir.filePath("big.sqz").toStdString();
+  std::filesystem::copy_file(test::fixture_trace().toStdString(), path);
+  const qint64 n = qEnvironmentVariableIsSet("SQUEEZE_GUI_BIG_KERNELS")
+                       ? qEnvironmentVariableIntValue("SQUEEZE_GUI_BIG_KERNELS") : 100000;
+  {
+    auto writer = core::TraceWriter::open_for_append(path);
+    ASSERT_TRUE(writer.ok()) << writer.error().message;
+    core::RunRecord run;
+    run.label = "big";
+    run.policy = "full";
+    auto id = writer->add_run(run);
+    ASSERT_TRUE(id.ok()) << id.error().message;
+    std::vector<core::KernelRecord> kernels(static_cast<std::size_t>(n));
+    for (qint64 i = 0; i < n; ++i) {
+      auto& k = kernels[static_cast<std::size_t>(i)];
+      k.run_id = *id;
+      k.step = i < n / 2 ? 0 : 1;
+      k.layer = static_cast<int>(i % 32);
+      k.op = i % 3 ? "gate_up" : "decode_attention";
+      k.name = "kernel";
+      k.start_ns = i * 1000;
+      k.duration_ns = 700;
+    }
+    ASSERT_TRUE(writer->add_kernels(kernels).ok());
+  }
+  auto snapshot = load_snapshot(path);
+  ASSERT_TRUE(snapshot.ok()) << snapshot.error().message;
+  ASSERT_FALSE(snapshot->kernel_runs.empty());
+  const auto big = snapshot->kernel_runs.back();
+  EXPECT_EQ(big.kernel_count, n);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto t = load_timeline(path, big.run_id, -1, 20000);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_EQ(t->step, 1) << "the first decode step by default";
+  EXPECT_EQ(t->kernels_in_step, n - n / 2);
+  EXPECT_LE(t->spans.size(), 20000u);
+  ASSERT_EQ(t->steps.size(), 2u);
+  std::printf("load_timeline over %lld kernels: %.2f s\n", static_cast<long long>(n), seconds);
+  EXPECT_FALSE(load_timeline(path, big.run_id, 5).ok()) << "a step without kernels is an error";
 }
 
 TEST(Capacity, SyntheticTraceGivesMonotoneCurvesAndSqueezeFitsAtLeastUniform) {
