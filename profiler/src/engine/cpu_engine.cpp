@@ -29,6 +29,17 @@ struct Sequence {
   std::vector<LayerCache> layers;  // (n_layers), filled by prefill
 };
 
+// The full-cache forward pass over one prompt: what every plan's compression starts from. Sequences
+// of one prefill call with the same prompt share it (a quality grid prefills one prompt under many
+// plans), so the model runs once per distinct prompt.
+struct PromptForward {
+  std::vector<int> prompt;
+  bool has_columns = false;
+  PrefillOutput out;                                         // logits and similarities, no budgets
+  std::vector<std::vector<float>> full_k, full_v;            // (n_layers) each (prompt_len, kv_dim)
+  std::vector<std::vector<std::vector<double>>> columns;     // (n_layers, kv_heads, prompt_len)
+};
+
 // Activations of one forward pass over `rows` tokens. Shapes in comments.
 struct Activations {
   std::vector<float> x;     // (rows, hidden) residual stream
@@ -88,8 +99,11 @@ class CpuEngine final : public Engine {
       SQZ_CHECK(check_tokens(prompts[i]));
     }
     std::vector<PrefillOutput> outputs;
+    bool any_h2o = false;
+    for (SequenceId id : ids) any_h2o |= sequences_.at(id).plan.policy.kind == core::PolicyKind::H2O;
+    PromptForward forward;
     for (std::size_t i = 0; i < ids.size(); ++i) {
-      SQZ_TRY(out, prefill_one(ids[i], sequences_.at(ids[i]), prompts[i], options));
+      SQZ_TRY(out, prefill_one(ids[i], sequences_.at(ids[i]), prompts[i], options, any_h2o, forward));
       outputs.push_back(std::move(out));
     }
     return outputs;
@@ -136,8 +150,13 @@ class CpuEngine final : public Engine {
     return {};
   }
 
+  // Reuses `forward` when it holds this prompt (and column sums where the plan needs them);
+  // otherwise runs the model and leaves the pass in `forward` for the next sequence.
   Result<PrefillOutput> prefill_one(SequenceId id, Sequence& seq, const std::vector<int>& prompt,
-                                    const PrefillOptions& options);
+                                    const PrefillOptions& options, bool batch_wants_columns,
+                                    PromptForward& forward);
+  void run_prompt(SequenceId id, const std::vector<int>& prompt, const PrefillOptions& options,
+                  bool want_columns, PromptForward& forward);
 
   // x(rows) -> xn -> q, k, v with biases and RoPE at positions[r].
   void project_qkv(const LayerWeights& lw, Activations& a, int rows,
@@ -145,6 +164,8 @@ class CpuEngine final : public Engine {
   // The MLP half of a layer: x += down(silu(gate(norm x)) * up(norm x)).
   void mlp(const LayerWeights& lw, Activations& a, int rows);
   std::vector<float> logits_of_row(const float* x_row);
+  // (rows) logits of (rows, hidden) final residuals; one pass over the classifier for all rows.
+  std::vector<std::vector<float>> logits_of_rows(const float* x, int rows);
 
   ModelWeights w_;
   cpu::Rope rope_;
@@ -210,13 +231,28 @@ std::vector<float> CpuEngine::logits_of_row(const float* x_row) {
   return logits;
 }
 
-Result<PrefillOutput> CpuEngine::prefill_one(SequenceId id, Sequence& seq,
-                                             const std::vector<int>& prompt,
-                                             const PrefillOptions& options) {
+std::vector<std::vector<float>> CpuEngine::logits_of_rows(const float* x, int rows) {
+  const auto& c = w_.config;
+  const auto hidden = static_cast<std::size_t>(c.hidden), vocab = static_cast<std::size_t>(c.vocab);
+  std::vector<float> normed(static_cast<std::size_t>(rows) * hidden);
+  for (int r = 0; r < rows; ++r)
+    cpu::rmsnorm(x + static_cast<std::size_t>(r) * hidden, w_.final_norm.data(), c.hidden, c.rms_eps,
+                 normed.data() + static_cast<std::size_t>(r) * hidden);
+  std::vector<float> all(static_cast<std::size_t>(rows) * vocab);
+  cpu::matmul_nt(normed.data(), hidden, rows, w_.classifier().data(), hidden, c.vocab, c.hidden,
+                 all.data(), vocab, pool_);
+  std::vector<std::vector<float>> logits;
+  for (int r = 0; r < rows; ++r)
+    logits.emplace_back(all.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(r) * vocab),
+                        all.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(r + 1) * vocab));
+  return logits;
+}
+
+void CpuEngine::run_prompt(SequenceId id, const std::vector<int>& prompt,
+                           const PrefillOptions& options, bool want_columns, PromptForward& forward) {
   const auto& c = w_.config;
   const int n = static_cast<int>(prompt.size());
   const auto hidden = static_cast<std::size_t>(c.hidden);
-  const auto kv_dim = static_cast<std::size_t>(c.kv_dim());
   Activations a(c, n);
   for (int t = 0; t < n; ++t) {
     const float* row = w_.token_embedding.data() + static_cast<std::size_t>(prompt[static_cast<std::size_t>(t)]) * hidden;
@@ -225,14 +261,19 @@ Result<PrefillOutput> CpuEngine::prefill_one(SequenceId id, Sequence& seq,
   std::vector<int> positions(static_cast<std::size_t>(n));
   for (int t = 0; t < n; ++t) positions[static_cast<std::size_t>(t)] = t;
 
-  const bool want_columns = seq.plan.policy.kind == core::PolicyKind::H2O ||
-                            static_cast<bool>(options_.observer.on_prefill);
-  PrefillOutput out;
+  forward = PromptForward{};
+  forward.prompt = prompt;
+  forward.has_columns = want_columns;
+  PrefillOutput& out = forward.out;
   out.layer_similarity.resize(static_cast<std::size_t>(c.n_layers));
   // Online mode: every layer's full K/V is kept until the budgets, which need all layers'
   // similarities, are known.
-  std::vector<std::vector<float>> full_k(static_cast<std::size_t>(c.n_layers)), full_v(full_k.size());
-  std::vector<std::vector<std::vector<double>>> columns(full_k.size());
+  auto& full_k = forward.full_k;
+  auto& full_v = forward.full_v;
+  auto& columns = forward.columns;
+  full_k.resize(static_cast<std::size_t>(c.n_layers));
+  full_v.resize(full_k.size());
+  columns.resize(full_k.size());
   for (int l = 0; l < c.n_layers; ++l) {
     const auto& lw = w_.layers[static_cast<std::size_t>(l)];
     if (options_.observer.on_layer_input) options_.observer.on_layer_input(id, l, a.x);
@@ -262,6 +303,26 @@ Result<PrefillOutput> CpuEngine::prefill_one(SequenceId id, Sequence& seq,
     mlp(lw, a, n);
   }
   out.logits = logits_of_row(a.x.data() + static_cast<std::size_t>(n - 1) * hidden);
+}
+
+Result<PrefillOutput> CpuEngine::prefill_one(SequenceId id, Sequence& seq,
+                                             const std::vector<int>& prompt,
+                                             const PrefillOptions& options,
+                                             bool batch_wants_columns, PromptForward& forward) {
+  const auto& c = w_.config;
+  const int n = static_cast<int>(prompt.size());
+  const auto kv_dim = static_cast<std::size_t>(c.kv_dim());
+  const bool needs_columns = seq.plan.policy.kind == core::PolicyKind::H2O ||
+                             static_cast<bool>(options_.observer.on_prefill);
+  // The layer-input observer must see every pass, so it disables sharing.
+  const bool reuse = !options_.observer.on_layer_input && forward.prompt == prompt &&
+                     (forward.has_columns || !needs_columns);
+  if (!reuse)
+    run_prompt(id, prompt, options, needs_columns || batch_wants_columns, forward);
+  PrefillOutput out = forward.out;
+  const auto& full_k = forward.full_k;
+  const auto& full_v = forward.full_v;
+  const auto& columns = forward.columns;
 
   SQZ_TRY(budgets, resolve_layer_budgets(seq.plan, out.layer_similarity, n));
   out.layer_budgets = budgets;
@@ -347,12 +408,8 @@ Result<std::vector<std::vector<float>>> CpuEngine::decode(std::span<const Sequen
     for (std::size_t i = 0; i < static_cast<std::size_t>(rows) * hidden; ++i) a.x[i] += a.proj[i];
     mlp(lw, a, rows);
   }
-  std::vector<std::vector<float>> logits;
-  for (int r = 0; r < rows; ++r) {
-    logits.push_back(logits_of_row(a.x.data() + static_cast<std::size_t>(r) * hidden));
-    seqs[static_cast<std::size_t>(r)]->length += 1;
-  }
-  return logits;
+  for (int r = 0; r < rows; ++r) seqs[static_cast<std::size_t>(r)]->length += 1;
+  return logits_of_rows(a.x.data(), rows);
 }
 
 static Status check_weights(const ModelWeights& w) {

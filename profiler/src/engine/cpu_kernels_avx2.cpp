@@ -22,6 +22,33 @@ inline double hsum(__m256 v) {
   return _mm_cvtsd_f64(_mm_add_sd(pair, _mm_unpackhi_pd(pair, pair)));
 }
 
+// y[0..cols) for one row of x against four rows of w. The same lanes and block sums as the 2-row
+// tile, so a sequence's logits do not depend on whether it was decoded alone or in a batch.
+void one_row_tile(const float* x0, const float* w0, const float* w1, const float* w2,
+                  const float* w3, int k, int k_vec, float* y, int cols) {
+  const float* wp[4] = {w0, w1, w2, w3};
+  double t[4] = {};
+  int kk = 0;
+  while (kk < k_vec) {
+    const int block_end = std::min(k_vec, kk + kBlock);
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    for (; kk < block_end; kk += 8) {
+      const __m256 xa = _mm256_loadu_ps(x0 + kk);
+      a0 = _mm256_fmadd_ps(xa, _mm256_loadu_ps(w0 + kk), a0);
+      a1 = _mm256_fmadd_ps(xa, _mm256_loadu_ps(w1 + kk), a1);
+      a2 = _mm256_fmadd_ps(xa, _mm256_loadu_ps(w2 + kk), a2);
+      a3 = _mm256_fmadd_ps(xa, _mm256_loadu_ps(w3 + kk), a3);
+    }
+    t[0] += hsum(a0);
+    t[1] += hsum(a1);
+    t[2] += hsum(a2);
+    t[3] += hsum(a3);
+  }
+  for (; kk < k; ++kk)
+    for (int c = 0; c < 4; ++c) t[c] += static_cast<double>(x0[kk]) * static_cast<double>(wp[c][kk]);
+  for (int c = 0; c < cols; ++c) y[c] = static_cast<float>(t[c]);
+}
+
 }  // namespace
 
 void matmul_nt_range_avx2(const float* x, std::size_t ldx, int rows, const float* w,
@@ -36,6 +63,12 @@ void matmul_nt_range_avx2(const float* x, std::size_t ldx, int rows, const float
       const float* w2 = w + static_cast<std::size_t>(std::min(o0 + 2, w_hi - 1)) * ldw;
       const float* w3 = w + static_cast<std::size_t>(std::min(o0 + 3, w_hi - 1)) * ldw;
       for (int i0 = r0; i0 < r1; i0 += 2) {
+        if (i0 + 1 == r1) {  // a lone row (every decode matvec): do not compute it twice
+          one_row_tile(x + static_cast<std::size_t>(i0) * ldx, w0, w1, w2, w3, k, k_vec,
+                       y + static_cast<std::size_t>(i0) * ldy + static_cast<std::size_t>(o0),
+                       std::min(4, w_hi - o0));
+          continue;
+        }
         const float* x0 = x + static_cast<std::size_t>(i0) * ldx;
         const float* x1 = x + static_cast<std::size_t>(std::min(i0 + 1, r1 - 1)) * ldx;
         double t[2][4] = {};
