@@ -61,6 +61,8 @@ def best_sdpa(batch, kv_heads, kv_len, n_heads=32, hd=128):
                     if kv_heads == n_heads:
                         continue
                     rep = n_heads // kv_heads
+                    if kv_bytes * rep * copies > 16e9:  # repeated K/V would not fit beside the rest
+                        continue
                     kk = [k.repeat_interleave(rep, 1) for k in ks]
                     vv = [v.repeat_interleave(rep, 1) for v in vs]
                     extra = {}

@@ -15,6 +15,7 @@ done
 mkdir -p "$OUT"
 export LD_LIBRARY_PATH=$BIN/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
 SAN=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
+SAN_TIMEOUT=${SAN_TIMEOUT:-170}  # seconds per sanitizer run; a timeout shows as FAIL (rc 124)
 declare -a rows
 step() {  # name, log, command...
   local name=$1 log=$2; shift 2
@@ -26,11 +27,14 @@ step() {  # name, log, command...
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.mem --format=csv > "$OUT/device.txt" 2>&1
 step "kernel tests" kernels.log "$BIN/cuda_kernels_test"
 # The sanitizers multiply run time many times over: the largest decode case is left to the plain run.
-step "memcheck kernel tests" memcheck.log "$SAN" --tool memcheck --error-exitcode 3 \
+step "memcheck kernel tests" memcheck.log timeout $SAN_TIMEOUT "$SAN" --tool memcheck --error-exitcode 3 \
   "$BIN/cuda_kernels_test" --gtest_filter=-*hd128_q32_kv32*
-step "racecheck kernel tests" racecheck.log "$SAN" --tool racecheck --error-exitcode 3 \
+step "racecheck kernel tests" racecheck.log timeout $SAN_TIMEOUT "$SAN" --tool racecheck --error-exitcode 3 \
   "$BIN/cuda_kernels_test" --gtest_filter=-*hd128_q32_kv32*:*hd128_q12*
-[ -x "$BIN/cuda_engine_test" ] && step "engine tests" engine.log "$BIN/cuda_engine_test"
+export SQUEEZE_STORIES260K=${SQUEEZE_STORIES260K:-$BIN/models/stories260K.bin}
+[ -x "$BIN/cuda_engine_test" ] && step "engine tests (vs CPU)" engine.log "$BIN/cuda_engine_test"
+[ -x "$BIN/cuda_engine_test" ] && step "memcheck engine tests" engine_memcheck.log timeout $SAN_TIMEOUT "$SAN" \
+  --tool memcheck --error-exitcode 3 "$BIN/cuda_engine_test" --gtest_filter=*TeacherForced*:*h2o*
 if [ $BENCH = 1 ]; then
   step "decode attention bench" bench.csv "$BIN/decode_attention_bench" $QUICK
   step "vs PyTorch SDPA" compare.log python3 bench/decode_attention_compare.py "$OUT/bench.csv" \

@@ -1,5 +1,6 @@
 // Device slot choice vs core::LayerKvSelector, slot for slot: window, StreamingLLM, H2O and full,
-// three sequences with different prompt lengths (one shorter than the budget), 60 decode steps.
+// three sequences with different prompt lengths (one shorter than its budget) and different
+// budgets (12, 16, 20) in one arena, 60 decode steps.
 // H2O probabilities are multiples of 1/8 so that score ties happen and the oldest-position rule
 // is exercised.
 #include <memory>
@@ -30,10 +31,11 @@ TEST_P(CudaKvSelect, MatchesReferenceSelectorSlotForSlot) {
   SQZ_REQUIRE_GPU();
   const PolicyKind kind = GetParam();
   std::mt19937 rng(300 + static_cast<int>(kind));
-  const int kv_heads = 4, budget = 16, steps = 60;
+  const int kv_heads = 4, steps = 60;
   const std::vector<int> prompt = {5, 40, 23};
+  const std::vector<int> budgets = {12, 16, 20};  // per sequence; the arena holds the largest
   const int batch = static_cast<int>(prompt.size());
-  const int capacity = kind == PolicyKind::Full ? 40 + steps : budget;
+  const int capacity = kind == PolicyKind::Full ? 40 + steps : 20;
   core::PolicySpec spec{kind, 4, 6};
   std::uniform_int_distribution<int> eighth(0, 8);
 
@@ -42,7 +44,7 @@ TEST_P(CudaKvSelect, MatchesReferenceSelectorSlotForSlot) {
   std::vector<int32_t> positions(size_t(batch) * kv_heads * capacity, -1);
   std::vector<double> scores(positions.size(), 0.0);
   for (int b = 0; b < batch; ++b) {
-    auto created = LayerKvSelector::create(spec, budget, kv_heads);
+    auto created = LayerKvSelector::create(spec, budgets[b], kv_heads);
     ASSERT_TRUE(created.ok()) << created.error().message;
     sel.push_back(std::make_unique<LayerKvSelector>(std::move(created).value()));
     std::vector<std::vector<double>> cols(kv_heads, std::vector<double>(prompt[b]));
@@ -59,8 +61,13 @@ TEST_P(CudaKvSelect, MatchesReferenceSelectorSlotForSlot) {
       }
     }
   }
-  const auto& applied = sel[0]->spec();
-  for (int b = 0; b < batch; ++b) ring[b] = kind == PolicyKind::StreamingLLM ? applied.sink_tokens : 0;
+  std::vector<int32_t> budget_of(batch), ring_start_of(batch), protect_of(batch);
+  for (int b = 0; b < batch; ++b) {
+    const auto& applied = sel[b]->spec();
+    ring[b] = ring_start_of[b] = kind == PolicyKind::StreamingLLM ? applied.sink_tokens : 0;
+    budget_of[b] = kind == PolicyKind::Full ? capacity : budgets[b];
+    protect_of[b] = kind == PolicyKind::H2O ? std::max(applied.recent_tokens - 1, 0) : 0;
+  }
 
   DeviceBuffer<int32_t> d_lens(lens), d_ring(ring), d_pos(positions), d_new(batch);
   DeviceBuffer<double> d_scores(scores);
@@ -73,9 +80,10 @@ TEST_P(CudaKvSelect, MatchesReferenceSelectorSlotForSlot) {
   a.batch = batch;
   a.kv_heads = kv_heads;
   a.policy = device_policy(kind);
-  a.budget = budget;
-  a.ring_start = kind == PolicyKind::StreamingLLM ? applied.sink_tokens : 0;
-  a.protect = kind == PolicyKind::H2O ? std::max(applied.recent_tokens - 1, 0) : 0;
+  DeviceBuffer<int32_t> d_budget(budget_of), d_ring_start(ring_start_of), d_protect(protect_of);
+  a.budget = d_budget.get();
+  a.ring_start = d_ring_start.get();
+  a.protect = d_protect.get();
 
   for (int step = 0; step < steps; ++step) {
     std::vector<int32_t> new_pos(batch);

@@ -92,6 +92,8 @@ TEST(CudaSampling, TopPWithTinyPIsGreedy) {
   std::mt19937 rng(402);
   const int batch = 3, vocab = 1000;
   auto logits = random_bf16_values(size_t(batch) * vocab, rng, -5.f, 5.f);
+  // bf16 values repeat: make each row's maximum unique, or ties at the top are (rightly) all kept.
+  for (int b = 0; b < batch; ++b) logits[size_t(b) * vocab + (b * 331 + 17) % vocab] = 6.f;
   DeviceBuffer<float> d_logits(logits), d_u(std::vector<float>{0.1f, 0.5f, 0.99f});
   DeviceBuffer<int32_t> d_out(batch);
   SQZ_CUDA_OK(launch_top_p(d_logits.get(), d_u.get(), d_out.get(), batch, vocab, 1.f, 1e-6f, 0));

@@ -16,31 +16,17 @@
 #include <cfloat>
 
 #include "common.cuh"
+#include "kernel_args.hpp"
+
+// Keys per key group per iteration for 4..7 query heads per KV head (register pressure vs loads
+// in flight; measured in bench/results/decode_attention.md).
+#ifndef SQZ_DECODE_UNROLL_GQA
+#define SQZ_DECODE_UNROLL_GQA 2
+#endif
 
 namespace squeeze::cuda {
 
-struct DecodeAttentionArgs {
-  const bf16* q;        // (batch, n_heads, head_dim) one query token per sequence
-  const bf16* k_cache;  // (batch, kv_heads, capacity, head_dim)
-  const bf16* v_cache;  // (batch, kv_heads, capacity, head_dim)
-  const int32_t* lens;  // (batch) slots in use per sequence in this layer (<= capacity)
-  bf16* out;            // (batch, n_heads, head_dim)
-  float* logits;        // (batch, n_heads, capacity) or null: scores in log2 units (H2O)
-  float* row_max;       // (batch, n_heads) or null: final softmax max, log2 units (H2O)
-  float* row_sum;       // (batch, n_heads) or null: final softmax denominator (H2O)
-  float* partial_o;     // (batch, n_heads, max_splits, head_dim) workspace
-  float* partial_ml;    // (batch, n_heads, max_splits, 2) workspace: (max, sum) per split
-  int batch, n_heads, kv_heads, head_dim, capacity;
-  int max_len;     // max over lens (host knows it; sizes the split grid)
-  int max_splits;  // workspace capacity in splits
-  float scale;     // usually 1/sqrt(head_dim)
-};
 
-[[nodiscard]] inline size_t decode_attention_workspace_bytes(int batch, int n_heads, int head_dim,
-                                                             int max_splits) {
-  const size_t rows = static_cast<size_t>(batch) * n_heads * max_splits;
-  return rows * (head_dim + 2) * sizeof(float);
-}
 
 constexpr int kDecodeThreads = 128;
 
@@ -49,7 +35,7 @@ static __global__ void __launch_bounds__(kDecodeThreads)
     decode_attention_kernel(DecodeAttentionArgs a, int chunk, int splits) {
   constexpr int TPK = HD / 8;                  // threads per key row
   constexpr int KPB = kDecodeThreads / TPK;    // key groups per CTA
-  constexpr int U = G >= 8 ? 2 : 4;            // keys in flight per group per iteration
+  constexpr int U = G >= 8 ? 2 : (G >= 4 ? SQZ_DECODE_UNROLL_GQA : 4);  // keys per group per iteration
   constexpr float kLog2e = 1.4426950408889634f;
   static_assert(HD % 8 == 0 && TPK <= 32 && (TPK & (TPK - 1)) == 0, "head_dim: power of 2, 8..256");
 
@@ -92,20 +78,30 @@ static __global__ void __launch_bounds__(kDecodeThreads)
   // Uniform trip count for the whole CTA: the shuffles below need every lane of the warp.
   const int n_keys = max(end - start, 0);
   const int iters = (n_keys + KPB * U - 1) / (KPB * U);
-  for (int it = 0; it < iters; ++it) {
-    uint4 kr[U], vr[U];
-    int key[U];
+  // Register double buffering: the next iteration's K/V rows are in flight while this one's
+  // dot products and softmax run, so memory stays busy even at low occupancy (GQA groups need
+  // many registers per thread).
+  uint4 kr[U], vr[U];
+  auto load_rows = [&](int it_load, uint4 (&kd)[U], uint4 (&vd)[U]) {
 #pragma unroll
     for (int u = 0; u < U; ++u) {
-      key[u] = start + (it * U + u) * KPB + grp;
-      if (key[u] < end) {
-        kr[u] = __ldg(reinterpret_cast<const uint4*>(kp + static_cast<int64_t>(key[u]) * HD));
-        vr[u] = __ldg(reinterpret_cast<const uint4*>(vp + static_cast<int64_t>(key[u]) * HD));
+      const int kk = start + (it_load * U + u) * KPB + grp;
+      if (kk < end) {
+        kd[u] = __ldg(reinterpret_cast<const uint4*>(kp + static_cast<int64_t>(kk) * HD));
+        vd[u] = __ldg(reinterpret_cast<const uint4*>(vp + static_cast<int64_t>(kk) * HD));
       } else {
-        kr[u] = make_uint4(0, 0, 0, 0);
-        vr[u] = make_uint4(0, 0, 0, 0);
+        kd[u] = make_uint4(0, 0, 0, 0);
+        vd[u] = make_uint4(0, 0, 0, 0);
       }
     }
+  };
+  if (iters > 0) load_rows(0, kr, vr);
+  for (int it = 0; it < iters; ++it) {
+    uint4 kn[U], vn[U];
+    if (it + 1 < iters) load_rows(it + 1, kn, vn);
+    int key[U];
+#pragma unroll
+    for (int u = 0; u < U; ++u) key[u] = start + (it * U + u) * KPB + grp;
     float s[U][G];
 #pragma unroll
     for (int u = 0; u < U; ++u) {
@@ -156,6 +152,13 @@ static __global__ void __launch_bounds__(kDecodeThreads)
         unpack_bf16x8(vr[u], vf);
 #pragma unroll
         for (int j = 0; j < 8; ++j) acc[g][j] = fmaf(p[u], vf[j], acc[g][j]);
+      }
+    }
+    if (it + 1 < iters) {
+#pragma unroll
+      for (int u = 0; u < U; ++u) {
+        kr[u] = kn[u];
+        vr[u] = vn[u];
       }
     }
   }
@@ -234,10 +237,13 @@ inline int cached_sm_count() {
   return sms;
 }
 
-// Splits so that the grid covers the GPU about 4 times over, but no chunk under 128 keys.
-inline void decode_attention_plan(const DecodeAttentionArgs& a, int& splits, int& chunk) {
+// Splits so that the grid fills the resident capacity of the GPU about once (one wave of equal
+// chunks finishes together; more CTAs than fit would leave a partial second wave), but no chunk
+// under 128 keys.
+inline void decode_attention_plan(const DecodeAttentionArgs& a, int ctas_per_sm, int& splits,
+                                  int& chunk) {
   const int work = std::max(a.batch * a.kv_heads, 1);
-  const int want = std::max(1, ceil_div(4 * cached_sm_count(), work));
+  const int want = std::max(1, ceil_div(std::max(ctas_per_sm, 1) * cached_sm_count(), work));
   const int by_len = std::max(1, ceil_div(a.max_len, 128));
   splits = std::min({want, by_len, std::max(a.max_splits, 1)});
   chunk = ceil_div(std::max(a.max_len, 1), splits);
@@ -246,8 +252,16 @@ inline void decode_attention_plan(const DecodeAttentionArgs& a, int& splits, int
 }
 
 template <int HD, int G>
-cudaError_t launch_decode_attention_t(const DecodeAttentionArgs& a, int splits, int chunk,
-                                      cudaStream_t stream) {
+cudaError_t launch_decode_attention_t(const DecodeAttentionArgs& a, cudaStream_t stream) {
+  static const int ctas_per_sm = [] {
+    int n = 0;
+    if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, decode_attention_kernel<HD, G>,
+                                                      kDecodeThreads, 0) != cudaSuccess)
+      n = 4;
+    return n;
+  }();
+  int splits = 1, chunk = 1;
+  decode_attention_plan(a, ctas_per_sm, splits, chunk);
   dim3 grid(splits, a.kv_heads, a.batch);
   decode_attention_kernel<HD, G><<<grid, kDecodeThreads, 0, stream>>>(a, chunk, splits);
   cudaError_t err = launch_status();
@@ -257,13 +271,12 @@ cudaError_t launch_decode_attention_t(const DecodeAttentionArgs& a, int splits, 
 }
 
 template <int HD>
-cudaError_t launch_decode_attention_hd(const DecodeAttentionArgs& a, int splits, int chunk,
-                                       cudaStream_t stream) {
+cudaError_t launch_decode_attention_hd(const DecodeAttentionArgs& a, cudaStream_t stream) {
   const int group = a.n_heads / a.kv_heads;
-  if (group <= 1) return launch_decode_attention_t<HD, 1>(a, splits, chunk, stream);
-  if (group <= 2) return launch_decode_attention_t<HD, 2>(a, splits, chunk, stream);
-  if (group <= 4) return launch_decode_attention_t<HD, 4>(a, splits, chunk, stream);
-  if (group <= 8) return launch_decode_attention_t<HD, 8>(a, splits, chunk, stream);
+  if (group <= 1) return launch_decode_attention_t<HD, 1>(a, stream);
+  if (group <= 2) return launch_decode_attention_t<HD, 2>(a, stream);
+  if (group <= 4) return launch_decode_attention_t<HD, 4>(a, stream);
+  if (group <= 8) return launch_decode_attention_t<HD, 8>(a, stream);
   return cudaErrorInvalidValue;  // groups over 8 query heads per KV head: not built
 }
 
@@ -272,15 +285,13 @@ inline cudaError_t launch_decode_attention(const DecodeAttentionArgs& a, cudaStr
   if (a.batch <= 0) return cudaSuccess;
   if (a.kv_heads <= 0 || a.n_heads % a.kv_heads != 0 || a.max_len > a.capacity)
     return cudaErrorInvalidValue;
-  int splits = 1, chunk = 1;
-  decode_attention_plan(a, splits, chunk);
   switch (a.head_dim) {
-    case 8: return launch_decode_attention_hd<8>(a, splits, chunk, stream);
-    case 16: return launch_decode_attention_hd<16>(a, splits, chunk, stream);
-    case 32: return launch_decode_attention_hd<32>(a, splits, chunk, stream);
-    case 64: return launch_decode_attention_hd<64>(a, splits, chunk, stream);
-    case 128: return launch_decode_attention_hd<128>(a, splits, chunk, stream);
-    case 256: return launch_decode_attention_hd<256>(a, splits, chunk, stream);
+    case 8: return launch_decode_attention_hd<8>(a, stream);
+    case 16: return launch_decode_attention_hd<16>(a, stream);
+    case 32: return launch_decode_attention_hd<32>(a, stream);
+    case 64: return launch_decode_attention_hd<64>(a, stream);
+    case 128: return launch_decode_attention_hd<128>(a, stream);
+    case 256: return launch_decode_attention_hd<256>(a, stream);
     default: return cudaErrorInvalidValue;
   }
 }

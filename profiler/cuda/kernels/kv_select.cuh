@@ -13,31 +13,12 @@
 #include <climits>
 
 #include "common.cuh"
+#include "kernel_args.hpp"
 
 namespace squeeze::cuda {
 
-enum class KvPolicy : int { Full = 0, Window = 1, Streaming = 2, H2O = 3 };
 
-// One layer's selector state for every sequence of the batch (device memory).
-struct LayerKvDeviceState {
-  int32_t* lens;       // (batch) slots in use per sequence
-  int32_t* ring;       // (batch) next ring slot (window / StreamingLLM)
-  int32_t* positions;  // (batch, kv_heads, capacity) absolute position held by each slot
-  double* scores;      // (batch, kv_heads, capacity) H2O accumulated attention per slot
-  int capacity;        // slots per (sequence, KV head): the layer's budget (full: max length)
-};
 
-struct KvAdmitArgs {
-  LayerKvDeviceState state;
-  const int32_t* new_pos;  // (batch) position of the arriving decode token
-  int32_t* slots;          // (batch, kv_heads) out: slot written per KV head
-  int32_t* error;          // (1) set non-zero on a broken invariant (capacity, recent window)
-  int batch, kv_heads;
-  KvPolicy policy;
-  int budget;      // tokens kept per sequence (ignored by Full)
-  int ring_start;  // StreamingLLM: sink count (clamped like the reference); else 0
-  int protect;     // H2O: max(recent - 1, 0)
-};
 
 // One block per sequence; warp w handles KV heads w, w + warps, ...
 static __global__ void kv_admit_kernel(KvAdmitArgs a) {
@@ -46,7 +27,8 @@ static __global__ void kv_admit_kernel(KvAdmitArgs a) {
   const int len = a.state.lens[b];
   const int pos = a.new_pos[b];
   const int cap = a.state.capacity;
-  const bool full = a.policy != KvPolicy::Full && len >= a.budget;
+  const int budget = a.budget[b], protect = a.protect[b];
+  const bool full = a.policy != KvPolicy::Full && len >= budget;
   if (!full && len >= cap) {  // no room: the arena was sized wrongly
     if (threadIdx.x == 0) atomicExch(a.error, 1);
     return;
@@ -59,7 +41,7 @@ static __global__ void kv_admit_kernel(KvAdmitArgs a) {
     } else if (a.policy != KvPolicy::H2O) {
       slot = a.state.ring[b];
     } else {
-      const int threshold = a.protect > 0 ? pos - a.protect : INT_MAX;
+      const int threshold = protect > 0 ? pos - protect : INT_MAX;
       double best_score = INFINITY;
       int best_pos = INT_MAX, best_slot = -1, protected_held = 0;
       for (int i = lane; i < len; i += 32) {
@@ -86,7 +68,7 @@ static __global__ void kv_admit_kernel(KvAdmitArgs a) {
           best_slot = oi;
         }
       }
-      if (best_slot < 0 || protected_held != a.protect) {
+      if (best_slot < 0 || protected_held != protect) {
         if (lane == 0) atomicExch(a.error, 2);
         best_slot = max(best_slot, 0);
       }
@@ -104,7 +86,7 @@ static __global__ void kv_admit_kernel(KvAdmitArgs a) {
       a.state.lens[b] = len + 1;
     } else if (a.policy != KvPolicy::H2O) {
       const int r = a.state.ring[b];
-      a.state.ring[b] = r + 1 < a.budget ? r + 1 : a.ring_start;
+      a.state.ring[b] = r + 1 < budget ? r + 1 : a.ring_start[b];
     }
   }
 }

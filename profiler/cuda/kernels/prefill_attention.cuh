@@ -11,20 +11,10 @@
 // Column sums are fp64 atomics: the sum over queries is order-independent up to fp64 rounding.
 
 #include "common.cuh"
+#include "kernel_args.hpp"
 
 namespace squeeze::cuda {
 
-struct PrefillAttentionArgs {
-  const bf16* q;              // (tokens, n_heads, head_dim) prompts packed one after another
-  const bf16* k_cache;        // (batch, kv_heads, capacity, head_dim) prompt token i at slot i
-  const bf16* v_cache;        // (batch, kv_heads, capacity, head_dim)
-  const int32_t* seq_start;   // (batch + 1) first packed token of each sequence
-  bf16* out;                  // (tokens, n_heads, head_dim)
-  double* col_sums;           // (batch, kv_heads, capacity) or null; added to (+=)
-  int batch, n_heads, kv_heads, head_dim, capacity;
-  int max_len;                // longest prompt (sizes the grid)
-  float scale;
-};
 
 constexpr int kPrefillWarps = 4;
 constexpr int kPrefillMaxHeadDim = 256;

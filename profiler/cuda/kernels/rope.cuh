@@ -12,24 +12,11 @@
 #include <vector>
 
 #include "common.cuh"
+#include "kernel_args.hpp"
 
 namespace squeeze::cuda {
 
-enum class RopePairing : int { Interleaved = 0, HalfSplit = 1 };
 
-struct RopeArgs {
-  const float* qkv;             // (tokens, q_dim + 2 * kv_dim): rows are [q | k | v]
-  const float* bias;            // (q_dim + 2 * kv_dim) or null (Qwen2 q/k/v biases)
-  const int32_t* positions;     // (tokens) absolute position of each token
-  const int32_t* seq_of_token;  // (tokens) which sequence (batch row) each token belongs to
-  const int32_t* slots;         // (tokens, kv_heads) cache slot per KV head
-  const float* inv_freq;        // (head_dim / 2) rotation frequency of pair i
-  bf16* q_out;                  // (tokens, n_heads, head_dim)
-  bf16* k_cache;                // (batch, kv_heads, capacity, head_dim)
-  bf16* v_cache;                // (batch, kv_heads, capacity, head_dim)
-  int tokens, n_heads, kv_heads, head_dim, capacity;
-  RopePairing pairing;
-};
 
 __device__ __forceinline__ void rope_pair_index(RopePairing pairing, int i, int head_dim, int& a,
                                                 int& b) {
@@ -90,33 +77,5 @@ inline cudaError_t launch_rope_kv_append(const RopeArgs& args, cudaStream_t stre
   return launch_status();
 }
 
-// Per-pair frequencies theta^(-2i/d), with the rope_scaling variants Llama-family configs use
-// ("linear": divided by factor; "llama3": the wavelength-dependent blend). Host side, in double.
-inline std::vector<float> rope_inv_freq(int head_dim, double theta, const char* scaling_type,
-                                        double factor, double low_freq_factor,
-                                        double high_freq_factor, int original_max_position) {
-  const std::string type = scaling_type != nullptr ? scaling_type : "none";
-  std::vector<float> out(static_cast<size_t>(head_dim / 2));
-  const double kPi = 3.14159265358979323846;
-  for (int i = 0; i < head_dim / 2; ++i) {
-    double f = 1.0 / std::pow(theta, 2.0 * i / head_dim);
-    if (type == "linear" && factor > 0) {
-      f /= factor;
-    } else if (type == "llama3" && factor > 0) {
-      const double low_wavelen = original_max_position / low_freq_factor;
-      const double high_wavelen = original_max_position / high_freq_factor;
-      const double wavelen = 2 * kPi / f;
-      if (wavelen > low_wavelen) {
-        f /= factor;
-      } else if (wavelen >= high_wavelen) {
-        const double smooth = (original_max_position / wavelen - low_freq_factor) /
-                              (high_freq_factor - low_freq_factor);
-        f = (1 - smooth) * f / factor + smooth * f;
-      }
-    }
-    out[static_cast<size_t>(i)] = static_cast<float>(f);
-  }
-  return out;
-}
 
 }  // namespace squeeze::cuda
