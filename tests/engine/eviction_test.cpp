@@ -127,6 +127,38 @@ TEST_P(Eviction, BudgetHoldingEverythingGivesTheFullCacheLogits) {
   EXPECT_NE(full.back(), tight.back());
 }
 
+// Independent of LayerKvSelector: transformers with 4-D masks that let each decode query see
+// exactly the positions the policy keeps (fixtures/gen_masked_eviction_golden.py).
+TEST(EvictionVsTransformersMasks, WindowAndStreamingLogitsMatch) {
+  auto weights = load_weights(fixture_dir() / "tiny_llama");
+  ASSERT_NE(weights, nullptr);
+  const auto golden = read_json(fixture_dir() / "tiny_llama" / "eviction_golden.json");
+  const auto tokens = ints(golden["tokens"]);
+  const int prompt_len = golden["prompt_len"].get<int>();
+  const int budget = golden["budget"].get<int>();
+  for (const auto& [name, kind] : {std::pair{"window", PolicyKind::SlidingWindow},
+                                   std::pair{"streaming", PolicyKind::StreamingLLM}}) {
+    auto engine = make_engine(*weights);
+    ASSERT_NE(engine, nullptr);
+    profiler::CachePlan plan;
+    plan.policy = {kind, golden["sink_tokens"].get<int>(), -1};
+    plan.layer_budgets.assign(static_cast<std::size_t>(weights->config.n_layers), budget);
+    auto seq = engine->add_sequence(plan);
+    ASSERT_TRUE(seq.ok());
+    auto pre = engine->prefill(*seq, std::span<const int>(tokens.data(), static_cast<std::size_t>(prompt_len)));
+    ASSERT_TRUE(pre.ok());
+    const auto& expected = golden[name];
+    // fp32 on both sides in different orders: rtol 1e-4 as for the other transformers goldens.
+    EXPECT_LE(tolerance_ratio(pre->logits, floats(expected[0]), 1e-5, 1e-4), 1.0) << name << " prefill";
+    for (std::size_t t = static_cast<std::size_t>(prompt_len); t + 1 < tokens.size(); ++t) {
+      auto logits = engine->decode(*seq, tokens[t]);
+      ASSERT_TRUE(logits.ok());
+      EXPECT_LE(tolerance_ratio(*logits, floats(expected[t - static_cast<std::size_t>(prompt_len) + 1]), 1e-5, 1e-4),
+                1.0) << name << " position " << t;
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Policies, Eviction,
                          ::testing::Values(PolicyKind::SlidingWindow, PolicyKind::StreamingLLM,
                                            PolicyKind::H2O),
