@@ -62,6 +62,15 @@ TEST(BpeTokenizer, GgufMetadataTokenizerMatchesTheSameTokenizerJson) {
   EXPECT_EQ(std::vector<int>(with_bos.begin() + 1, with_bos.end()), (*tok)->encode("Hello", false));
 }
 
+TEST(BpeTokenizer, Llama3AndQwen2SplitRegexesMatchTheTokenizersLibrary) {
+  // A vocabulary whose merges cross word, digit and line boundaries, so a wrong split shows.
+  for (const std::string name : {"llama3_split", "qwen2_split"}) {
+    auto tok = load_tokenizer((t::fixtures_dir() / ("bpe_" + name)).string());
+    ASSERT_TRUE(tok.ok()) << tok.error().message;
+    expect_matches_tokenizers_library(**tok, name);
+  }
+}
+
 TEST(BpeTokenizer, SmolLM2FromGgufMatchesTheTokenizersLibrary) {
   const auto path = t::smollm2_gguf();
   if (!path) GTEST_SKIP() << "SmolLM2 GGUF not found (set SQUEEZE_SMOLLM2_GGUF)";

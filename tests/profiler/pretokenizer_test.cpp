@@ -8,9 +8,12 @@ using squeeze::profiler::tokenizers::decode_utf8;
 using squeeze::profiler::tokenizers::pre_tokenize;
 using squeeze::profiler::tokenizers::PreTokenizerSpec;
 
-std::vector<std::string> split(std::string_view text, bool digits = false) {
+using squeeze::profiler::tokenizers::SplitRegex;
+
+std::vector<std::string> split(std::string_view text, bool digits = false, SplitRegex regex = SplitRegex::Gpt2) {
   PreTokenizerSpec spec;
   spec.individual_digits = digits;
+  spec.regex = regex;
   std::vector<std::string> out;
   for (auto piece : pre_tokenize(text, spec)) out.emplace_back(piece);
   return out;
@@ -36,6 +39,24 @@ TEST(PreTokenizer, ContractionsAndClasses) {
 TEST(PreTokenizer, SmolLMSplitsDigitsOneByOne) {
   EXPECT_EQ(split("in 2024!", true), (V{"in", " ", "2", "0", "2", "4", "!"}));
   EXPECT_EQ(split("½٣", true), (V{"½", "٣"}));
+}
+
+TEST(PreTokenizer, Llama3Split) {
+  const auto l3 = [](std::string_view t) { return split(t, false, SplitRegex::Llama3); };
+  EXPECT_EQ(l3("Hello world"), (V{"Hello", " world"}));
+  EXPECT_EQ(l3("I'M (done)"), (V{"I", "'M", " (", "done", ")"}));  // case-insensitive contractions
+  EXPECT_EQ(l3("\thello"), (V{"\thello"}));                          // any non-newline prefix joins letters
+  EXPECT_EQ(l3("12345 67"), (V{"123", "45", " ", "67"}));            // digits in threes
+  EXPECT_EQ(l3("a \n\n b"), (V{"a", " \n\n", " b"}));              // whitespace up to the last newline
+  EXPECT_EQ(l3("x!!\n\ny"), (V{"x", "!!\n\n", "y"}));              // punctuation takes following newlines
+  EXPECT_EQ(split("12345", false, SplitRegex::Qwen2), (V{"1", "2", "3", "4", "5"}));
+}
+
+TEST(PreTokenizer, KnowsTheRegexPatternsOfTokenizerJson) {
+  using squeeze::profiler::tokenizers::split_regex_from_pattern;
+  EXPECT_EQ(split_regex_from_pattern(R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)"),
+            SplitRegex::Gpt2);
+  EXPECT_EQ(split_regex_from_pattern("\\p{N}{1,3}"), SplitRegex::None);
 }
 
 TEST(PreTokenizer, InvalidUtf8NeverReadsPastTheEnd) {

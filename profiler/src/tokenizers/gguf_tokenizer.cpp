@@ -1,6 +1,6 @@
 // Tokenizers stored in GGUF metadata (tokenizer.ggml.*). Supported:
-//  - model "gpt2": byte-level BPE with the default GPT-2 split or llama.cpp's "smollm"
-//    pre-tokenizer (digits split one by one first); control (3) and user-defined (4) token
+//  - model "gpt2": byte-level BPE with the default GPT-2 split or llama.cpp's "smollm" (digits
+//    split one by one first), "llama-bpe" (Llama 3) or "qwen2" pre-tokenizers; control (3) and user-defined (4) token
 //    types are matched as added tokens.
 //  - model "llama": SentencePiece BPE by scores ("▁" spaces, <0xXX> byte fallback), the
 //    algorithm of llama.cpp's SPM tokenizer and llama2.c's encode.
@@ -61,8 +61,14 @@ core::Result<std::unique_ptr<Tokenizer>> load_gguf_tokenizer(const std::string& 
   }
   if (pre == "smollm") {
     data.pre.individual_digits = true;
+  } else if (pre == "llama-bpe") {
+    data.pre.regex = tokenizers::SplitRegex::Llama3;
+    data.ignore_merges = true;  // Llama 3's tokenizer.json sets it
+  } else if (pre == "qwen2") {
+    data.pre.regex = tokenizers::SplitRegex::Qwen2;
   } else if (pre != "default" && pre != "gpt-2") {
-    return core::make_error(fmt::format("{}: tokenizer.ggml.pre '{}' is not supported (default, gpt-2, smollm)", path, pre));
+    return core::make_error(fmt::format(
+        "{}: tokenizer.ggml.pre '{}' is not supported (default, gpt-2, smollm, llama-bpe, qwen2)", path, pre));
   }
   SQZ_TRY(tokens, g.get_string_array("tokenizer.ggml.tokens"));
   data.tokens = std::move(tokens);

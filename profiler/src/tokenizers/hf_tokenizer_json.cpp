@@ -1,7 +1,7 @@
 // tokenizer.json (Hugging Face tokenizers) for byte-level BPE models. Supported pipelines: no
 // normalizer; pre-tokenizer ByteLevel, optionally after Digits(individual_digits) (GPT-2,
-// SmolLM, SmolLM2). Regex Split pre-tokenizers (Llama 3, Qwen2) are refused with a clear error
-// rather than tokenized subtly wrong.
+// SmolLM, SmolLM2) or after a Split with the Llama 3 / Qwen2 / GPT-2 regex. Other regexes are
+// refused with a clear error rather than tokenized subtly wrong.
 
 #include <filesystem>
 #include <fstream>
@@ -32,7 +32,8 @@ Result<json> read_json(const std::string& path) {
   }
 }
 
-core::Status parse_pre_tokenizer(const json& pre, const std::string& path, tokenizers::PreTokenizerSpec& spec) {
+core::Status parse_pre_tokenizer(const json& pre, const std::string& path, tokenizers::PreTokenizerSpec& spec,
+                                 bool& split_seen) {
   if (!pre.is_object() || !pre.contains("type") || !pre["type"].is_string())
     return make_error(fmt::format("{}: pre_tokenizer is missing; only byte-level BPE is supported", path));
   const auto type = pre["type"].get<std::string>();
@@ -41,7 +42,7 @@ core::Status parse_pre_tokenizer(const json& pre, const std::string& path, token
       return make_error(fmt::format("{}: pre_tokenizer Sequence without pretokenizers", path));
     bool byte_level = false;
     for (const auto& p : pre["pretokenizers"]) {
-      SQZ_CHECK(parse_pre_tokenizer(p, path, spec));
+      SQZ_CHECK(parse_pre_tokenizer(p, path, spec, split_seen));
       byte_level = byte_level || p.value("type", "") == "ByteLevel";
     }
     if (!byte_level) return make_error(fmt::format("{}: pre_tokenizer has no ByteLevel step", path));
@@ -54,11 +55,28 @@ core::Status parse_pre_tokenizer(const json& pre, const std::string& path, token
     return {};
   }
   if (type == "ByteLevel") {
-    spec.gpt2_regex = pre.value("use_regex", true);
+    if (pre.value("use_regex", true)) {
+      if (split_seen) return make_error(fmt::format("{}: a Split followed by ByteLevel(use_regex) is not supported", path));
+      spec.regex = tokenizers::SplitRegex::Gpt2;
+    }
     spec.add_prefix_space = pre.value("add_prefix_space", false);
     return {};
   }
-  return make_error(fmt::format("{}: pre-tokenizer '{}' is not supported (ByteLevel, Digits)", path, type));
+  if (type == "Split") {
+    std::string pattern;
+    if (pre.contains("pattern") && pre["pattern"].is_object() && pre["pattern"].contains("Regex") &&
+        pre["pattern"]["Regex"].is_string())
+      pattern = pre["pattern"]["Regex"].get<std::string>();
+    const auto regex = tokenizers::split_regex_from_pattern(pattern);
+    if (regex == tokenizers::SplitRegex::None || pre.value("behavior", "") != "Isolated" || pre.value("invert", false))
+      return make_error(fmt::format("{}: pre-tokenizer Split with pattern '{}' is not supported (the GPT-2, Llama 3 "
+                                    "and Qwen2 regexes are, with behavior Isolated)", path, pattern));
+    if (split_seen) return make_error(fmt::format("{}: more than one Split pre-tokenizer", path));
+    split_seen = true;
+    spec.regex = regex;
+    return {};
+  }
+  return make_error(fmt::format("{}: pre-tokenizer '{}' is not supported (ByteLevel, Digits, Split)", path, type));
 }
 
 // "a b" (older files) or ["a", "b"] (newer files).
@@ -126,7 +144,9 @@ Result<std::unique_ptr<Tokenizer>> load_hf_tokenizer_json(const std::string& pat
 
   tokenizers::BpeModelData data;
   data.source = path;
-  SQZ_CHECK(parse_pre_tokenizer(j.contains("pre_tokenizer") ? j["pre_tokenizer"] : json(), path, data.pre));
+  data.pre.regex = tokenizers::SplitRegex::None;  // set by the Split / ByteLevel steps
+  bool split_seen = false;
+  SQZ_CHECK(parse_pre_tokenizer(j.contains("pre_tokenizer") ? j["pre_tokenizer"] : json(), path, data.pre, split_seen));
   if (!model.contains("vocab") || !model["vocab"].is_object())
     return make_error(fmt::format("{}: model.vocab is not an object", path));
   const auto& vocab = model["vocab"];

@@ -60,11 +60,68 @@ std::size_t match_gpt2(const Chars& c, std::size_t i) {
   return j - i;
 }
 
-void split_gpt2(std::string_view segment, std::vector<std::string_view>& out) {
+bool is_newline(std::uint32_t cp) { return cp == '\r' || cp == '\n'; }
+
+// Length in code points of the Llama 3 (max_digits 3) or Qwen2 (max_digits 1) match at i.
+std::size_t match_llama3(const Chars& c, std::size_t i, std::size_t max_digits) {
+  const std::size_t n = c.value.size();
+  auto value = [&](std::size_t k) -> std::uint32_t { return k < n ? c.value[k] : 0; };
+  auto lower = [&](std::size_t k) -> std::uint32_t {
+    const auto v = value(k);
+    return v >= 'A' && v <= 'Z' ? v + 32 : v;
+  };
+  // (?i:'s|'t|'re|'ve|'m|'ll|'d)
+  if (value(i) == '\'') {
+    const auto a = lower(i + 1), b = lower(i + 2);
+    if (a == 's' || a == 't' || a == 'm' || a == 'd') return 2;
+    if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l')) return 3;
+  }
+  // [^\r\n\p{L}\p{N}]?\p{L}+
+  {
+    std::size_t start = i;
+    if (c.cls[i] != Class::Letter && c.cls[i] != Class::Number && !is_newline(c.value[i]) && i + 1 < n &&
+        c.cls[i + 1] == Class::Letter)
+      start = i + 1;
+    if (c.cls[start] == Class::Letter) {
+      std::size_t j = start;
+      while (j < n && c.cls[j] == Class::Letter) ++j;
+      return j - i;
+    }
+  }
+  // \p{N}{1,max}
+  if (c.cls[i] == Class::Number) {
+    std::size_t j = i;
+    while (j < n && j - i < max_digits && c.cls[j] == Class::Number) ++j;
+    return j - i;
+  }
+  // ` ?[^\s\p{L}\p{N}]+[\r\n]*`
+  {
+    const std::size_t start = value(i) == ' ' && i + 1 < n && c.cls[i + 1] == Class::Other ? i + 1 : i;
+    if (c.cls[start] == Class::Other) {
+      std::size_t j = start;
+      while (j < n && c.cls[j] == Class::Other) ++j;
+      while (j < n && is_newline(c.value[j])) ++j;
+      return j - i;
+    }
+  }
+  // \s*[\r\n]+ : the whitespace run up to and including its last newline.
+  std::size_t j = i;
+  std::size_t after_last_newline = 0;
+  while (j < n && c.cls[j] == Class::Space) {
+    if (is_newline(c.value[j])) after_last_newline = j + 1;
+    ++j;
+  }
+  if (after_last_newline > 0) return after_last_newline - i;
+  // \s+(?!\S)|\s+
+  if (j < n && j - i >= 2) return j - i - 1;
+  return j - i;
+}
+
+void split_regex(std::string_view segment, SplitRegex regex, std::vector<std::string_view>& out) {
   const Chars c = scan(segment);
   const std::size_t n = c.value.size();
   for (std::size_t i = 0; i < n;) {
-    const std::size_t len = match_gpt2(c, i);
+    const std::size_t len = regex == SplitRegex::Gpt2 ? match_gpt2(c, i) : match_llama3(c, i, regex == SplitRegex::Llama3 ? 3 : 1);
     out.push_back(segment.substr(c.offset[i], c.offset[i + len] - c.offset[i]));
     i += len;
   }
@@ -102,12 +159,24 @@ CodePoint decode_utf8(std::string_view text, std::size_t i) {
   return {cp, length};
 }
 
+SplitRegex split_regex_from_pattern(std::string_view pattern) {
+  constexpr std::string_view kGpt2 = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+  constexpr std::string_view kLlama3 =
+      R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+  constexpr std::string_view kQwen2 =
+      R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+  if (pattern == kGpt2) return SplitRegex::Gpt2;
+  if (pattern == kLlama3) return SplitRegex::Llama3;
+  if (pattern == kQwen2) return SplitRegex::Qwen2;
+  return SplitRegex::None;
+}
+
 std::vector<std::string_view> pre_tokenize(std::string_view text, const PreTokenizerSpec& spec) {
   std::vector<std::string_view> out;
   auto emit = [&](std::string_view segment) {
     if (segment.empty()) return;
-    if (spec.gpt2_regex) {
-      split_gpt2(segment, out);
+    if (spec.regex != SplitRegex::None) {
+      split_regex(segment, spec.regex, out);
     } else {
       out.push_back(segment);
     }

@@ -1,8 +1,11 @@
 #pragma once
-// The pre-tokenizer of byte-level BPE models, written out by hand instead of a regex engine:
-// GPT-2's split  's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
-// optionally preceded by SmolLM's Digits(individual_digits) split, as the tokenizers library and
-// llama.cpp ("smollm" pre-tokenizer) apply them.
+// The pre-tokenizer of byte-level BPE models, written out by hand instead of a regex engine.
+// Supported splits (tokenizers' Split/ByteLevel regexes; llama.cpp's pre-tokenizer names):
+//  Gpt2   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+//  Llama3 (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|
+//         \s*[\r\n]+|\s+(?!\S)|\s+                                     ("llama-bpe")
+//  Qwen2  as Llama3 with \p{N} instead of \p{N}{1,3}                       ("qwen2")
+// optionally preceded by SmolLM's Digits(individual_digits) split ("smollm").
 
 #include <string>
 #include <string_view>
@@ -10,9 +13,14 @@
 
 namespace squeeze::profiler::tokenizers {
 
+enum class SplitRegex { None, Gpt2, Llama3, Qwen2 };
+
+// The regex pattern string as tokenizer.json writes it -> the split it stands for (None if unknown).
+[[nodiscard]] SplitRegex split_regex_from_pattern(std::string_view pattern);
+
 struct PreTokenizerSpec {
   bool individual_digits = false;  // SmolLM: every \p{N} character is its own piece first
-  bool gpt2_regex = true;          // ByteLevel(use_regex = true)
+  SplitRegex regex = SplitRegex::Gpt2;
   bool add_prefix_space = false;   // ByteLevel(add_prefix_space): prepend " " unless present
 };
 
