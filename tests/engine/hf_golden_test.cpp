@@ -68,6 +68,30 @@ TEST_P(HfGolden, HiddenStatesAndSimilarityMatchTransformers) {
   }
 }
 
+TEST_P(HfGolden, H2oPrefillScoresAreTransformersAttentionColumnSums) {
+  std::map<int, std::vector<std::vector<double>>> columns;
+  profiler::CpuEngineOptions options;
+  options.observer.on_prefill = [&](profiler::SequenceId, int layer, const auto& c) { columns[layer] = c; };
+  auto engine = make_engine(*weights_, options);
+  ASSERT_NE(engine, nullptr);
+  auto seq = engine->add_sequence({});
+  ASSERT_TRUE(seq.ok());
+  ASSERT_TRUE(engine->prefill(*seq, tokens_).ok());
+  const auto expected = golden_["column_scores"].get<std::vector<std::vector<std::vector<double>>>>();
+  ASSERT_EQ(columns.size(), expected.size());
+  for (std::size_t l = 0; l < expected.size(); ++l) {
+    const auto& ours = columns.at(static_cast<int>(l));
+    ASSERT_EQ(ours.size(), expected[l].size());
+    for (std::size_t h = 0; h < ours.size(); ++h) {
+      ASSERT_EQ(ours[h].size(), expected[l][h].size());
+      // Sums of up to 24 x group probabilities computed in fp32 by transformers.
+      for (std::size_t t = 0; t < ours[h].size(); ++t)
+        EXPECT_NEAR(ours[h][t], expected[l][h][t], 1e-5 * std::max(1.0, expected[l][h][t]))
+            << "layer " << l << " head " << h << " key " << t;
+    }
+  }
+}
+
 TEST_P(HfGolden, LogitsAtEveryPositionThroughPrefillAndDecode) {
   auto engine = make_engine(*weights_);
   ASSERT_NE(engine, nullptr);
