@@ -25,6 +25,7 @@
 #include "squeeze/gui/controls_panel.hpp"
 #include "squeeze/gui/plot_panel.hpp"
 #include "squeeze/gui/plots.hpp"
+#include "squeeze/gui/report.hpp"
 #include "squeeze/gui/tables.hpp"
 
 namespace squeeze::gui {
@@ -149,6 +150,7 @@ void MainWindow::buildMenus() {
     else
       showError("This tab has no plot to export.");
   });
+  file->addAction("Write &report…", QKeySequence("Ctrl+R"), this, &MainWindow::writeReport);
   file->addSeparator();
   file->addAction("&Quit", QKeySequence::Quit, qApp, &QApplication::quit);
   auto* view = menuBar()->addMenu("&View");
@@ -174,6 +176,7 @@ void MainWindow::openTrace(const QString& path) {
             showError(QString("Could not open %1:\n%2").arg(path, outcome.error));
           } else {
             snapshot_ = std::move(outcome.snapshot);
+            ++timeline_generation_;  // a timeline of the previous trace still loading is stale
             layers_.reset();
             plan_.reset();
             const auto& s = *snapshot_;
@@ -363,6 +366,27 @@ void MainWindow::exportPlot(QCustomPlot* plot) {
                                                     "PNG image (*.png);;PDF document (*.pdf)");
   if (path.isEmpty()) return;
   if (const QString error = export_plot(plot, path); !error.isEmpty()) showError(error);
+  else statusBar()->showMessage(QString("Wrote %1").arg(path), 5000);
+}
+
+void MainWindow::writeReport() {
+  if (!snapshot_) {
+    showError("Open a trace first: the report is built from it.");
+    return;
+  }
+  const QString path = QFileDialog::getSaveFileName(this, "Write capacity-planning report", "report.html",
+                                                    "HTML report (*.html);;PDF report (*.pdf)");
+  if (path.isEmpty()) return;
+  // Plots are widgets, so the report renders on the UI thread; it takes a second or two.
+  QApplication::setOverrideCursor(Qt::WaitCursor);
+  ReportOptions options;
+  options.params = params_;
+  options.params_from_trace = false;
+  options.hardware = {params_.gpu};
+  auto doc = build_report(*snapshot_, options);
+  core::Status status = doc.ok() ? write_report(*doc, path) : core::Status(doc.error());
+  QApplication::restoreOverrideCursor();
+  if (!status.ok()) showError(QString("Could not write the report:\n%1").arg(q(status.error().message)));
   else statusBar()->showMessage(QString("Wrote %1").arg(path), 5000);
 }
 

@@ -239,10 +239,15 @@ const char* kStyle =
     "table.data th{background:#eee}table.data td,table.data th{border:1px solid #ccc;padding:2px 6px}"
     "p.figure{text-align:center}img{max-width:100%;height:auto}";
 
-QString wrap(const ReportDocument& doc, const QString& body) {
+// QTextDocument (the PDF path) knows a subset of CSS and sizes px at screen resolution: points.
+const char* kPrintStyle =
+    "body{font-size:9pt}h1{font-size:16pt}h2{font-size:12pt}"
+    "table.data{border-collapse:collapse;font-size:6.5pt}table.data th{background:#eee}";
+
+QString wrap(const ReportDocument& doc, const QString& body, const char* style = kStyle) {
   return QString("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%1</title><style>%2</style></head>"
                  "<body>\n%3</body></html>\n")
-      .arg(esc(doc.title), kStyle, body);
+      .arg(esc(doc.title), style, body);
 }
 
 }  // namespace
@@ -279,7 +284,6 @@ core::Status write_report(const ReportDocument& doc, const QString& path) {
     const QSizeF page = printer.pageLayout().paintRect(QPageLayout::Point).size();
     QTextDocument text;
     text.setPageSize(page);
-    text.setDefaultStyleSheet("h1{font-size:18pt} h2{font-size:13pt} table{font-size:8pt}");
     for (const auto& img : doc.images) {
       QImage image;
       image.loadFromData(img.png, "PNG");
@@ -287,7 +291,7 @@ core::Status write_report(const ReportDocument& doc, const QString& path) {
     }
     QString body = doc.html;
     body.replace(QRegularExpression("width=\"\\d+\""), QString("width=\"%1\"").arg(int(page.width() * 0.88)));
-    text.setHtml(wrap(doc, body));
+    text.setHtml(wrap(doc, body, kPrintStyle));
     text.print(&printer);
   }
   if (!QFileInfo(tmp).exists() || QFileInfo(tmp).size() == 0) {

@@ -57,6 +57,7 @@ class MainWindow : public QMainWindow {
   void startTimeline(std::int64_t run_id, int step);
   void showError(const QString& message);
   void exportPlot(QCustomPlot* plot);
+  void writeReport();
   void addRecent(const QString& path);
   void rebuildRecentMenu();
   void beginWork();
