@@ -83,7 +83,7 @@ TraceMeta synthetic_meta(const ModelConfig& model, const SyntheticTraceOptions& 
   meta.device_kind = "synthetic";
   meta.gpu_name = kDevice;
   meta.sm_count = 132;
-  meta.gpu_memory_bytes = 80LL * 1000 * 1000 * 1000;
+  meta.gpu_memory_bytes = 85'520'809'984;  // what the driver reports for an H100 SXM 80GB
   meta.driver = "none (synthetic)";
   meta.copy_bandwidth_bytes_per_s =
       options.roofline.hbm_bytes_per_s * options.roofline.bandwidth_efficiency / 2;
