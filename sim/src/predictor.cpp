@@ -140,6 +140,9 @@ core::Result<Prediction> Predictor::predict_with_caps(const Scenario& s, std::ve
   SQZ_CHECK(validate_scenario(s));
   if (static_cast<int>(caps.size()) != model_.n_layers)
     return core::make_error(fmt::format("{} layer budgets for a model of {} layers", caps.size(), model_.n_layers), 2);
+  if (model_.n_heads % s.tp != 0)
+    return core::make_error(fmt::format("--tp {} does not divide the model's {} attention heads", s.tp,
+                                        model_.n_heads), 2);
   Prediction out;
   out.scenario = s;
   out.kv.caps = caps;

@@ -70,6 +70,9 @@ core::Result<SweepEngine> SweepEngine::create(const PlanningSession& session, Sw
   for (double p : spec.ps)
     if (!(p > 0 && p <= 1)) return bad(fmt::format("p must be in (0, 1], got {}", p));
   if (spec.tp < 1) return bad(fmt::format("--tp must be at least 1, got {}", spec.tp));
+  if (session.target.n_heads % spec.tp != 0)
+    return bad(fmt::format("--tp {} does not divide the model's {} attention heads", spec.tp,
+                           session.target.n_heads));
   auto impl = std::make_unique<Impl>();
   impl->similarity = session.similarity;
   impl->n_layers = session.target.n_layers;

@@ -164,6 +164,9 @@ TEST(PlanningProperties, BadInputIsRejectedWithCodeTwo) {
   EXPECT_TRUE(parse_budget("0.2")->is_fraction);
   EXPECT_FALSE(parse_budget("512t")->is_fraction);
   EXPECT_FALSE(parse_budget("512")->is_fraction);
+  s = base(Allocation::Full);
+  s.tp = 3;  // 32 heads do not split three ways
+  EXPECT_EQ(predictor.predict(s).error().code, 2);
   // A budget that rounds to zero tokens of a short prompt.
   s = base(Allocation::Uniform, 0.001);
   s.prompt_len = 100;
