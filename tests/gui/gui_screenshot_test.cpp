@@ -4,12 +4,23 @@
 #include <gtest/gtest.h>
 
 #include <QDir>
+#include <QDoubleSpinBox>
+#include <QEventLoop>
+#include <QTabWidget>
+#include <QTimer>
 #include <QImage>
 #include <QProcess>
 #include <QSet>
+#include <algorithm>
+#include <cmath>
+#include <numeric>
 #include <QTemporaryDir>
 
+#include "squeeze/gui/controls_panel.hpp"
+#include "squeeze/gui/main_window.hpp"
 #include "squeeze/gui/palette.hpp"
+#include "squeeze/gui/plot_panel.hpp"
+#include "squeeze/gui/table_model.hpp"
 #include "test_support.hpp"
 
 namespace squeeze::gui {
@@ -110,6 +121,48 @@ TEST_F(Screenshot, BadTraceFailsWithAMessageAndNoImage) {
   EXPECT_FALSE(QFile::exists(path("bad.png")));
   auto t = screenshot(test::fixture_trace(), "no-such-tab", path("tab.png"));
   EXPECT_EQ(t.exit_code, 2);
+}
+
+// In the live window: editing p recomputes the Budgets tab's table at once.
+TEST(Window, EditingPRecomputesTheBudgetTable) {
+  test::app();
+  MainWindow window;
+  QEventLoop loop;
+  QObject::connect(&window, &MainWindow::idle, &loop, &QEventLoop::quit);
+  QTimer::singleShot(30000, &loop, &QEventLoop::quit);
+  window.openTrace(test::fixture_trace());
+  loop.exec();
+  ASSERT_TRUE(window.snapshot().has_value()) << "trace did not load";
+  auto* tabs = window.findChild<QTabWidget*>();
+  ASSERT_NE(tabs, nullptr);
+  auto* budgets = qobject_cast<PlotPanel*>(tabs->widget(1));
+  ASSERT_NE(budgets, nullptr);
+  auto squeeze_column = [&] {
+    const auto& t = budgets->model()->table();
+    const auto col = static_cast<std::size_t>(std::find(t.headers.begin(), t.headers.end(), "squeeze budget") - t.headers.begin());
+    std::vector<double> out;
+    for (const auto& row : t.rows) out.push_back(row.at(col).value);
+    return out;
+  };
+  const auto before = squeeze_column();
+  ASSERT_EQ(before.size(), static_cast<std::size_t>(window.snapshot()->model.n_layers));
+  QDoubleSpinBox* p_spin = nullptr;
+  for (auto* spin : window.findChildren<QDoubleSpinBox*>())
+    if (spin->toolTip().contains("floor(p")) p_spin = spin;
+  ASSERT_NE(p_spin, nullptr);
+  const double new_p = p_spin->value() > 0.5 ? 0.2 : 0.8;
+  p_spin->setValue(new_p);
+  const auto after = squeeze_column();
+  EXPECT_NE(before, after);
+  EXPECT_DOUBLE_EQ(std::accumulate(before.begin(), before.end(), 0.0), std::accumulate(after.begin(), after.end(), 0.0))
+      << "the total stays L·B";
+  EXPECT_DOUBLE_EQ(*std::min_element(after.begin(), after.end()),
+                   std::floor(new_p * window.findChild<ControlsPanel*>()->params().uniform_budget() + 1e-9));
+  // Let the capacity sweep the edit started finish before the window goes away.
+  QEventLoop settle;
+  QObject::connect(&window, &MainWindow::idle, &settle, &QEventLoop::quit);
+  QTimer::singleShot(30000, &settle, &QEventLoop::quit);
+  if (window.busy()) settle.exec();
 }
 
 }  // namespace
