@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <limits>
 #include <map>
 
@@ -30,6 +31,9 @@ struct TraceReader::Impl {
 };
 
 namespace {
+
+// No decoder has this many layers; a larger index means a damaged row, not a matrix to allocate.
+constexpr int kMaxLayers = 1 << 16;
 
 constexpr const char* kKernelSelect =
     "SELECT k.run_id, k.step, k.layer, k.op, n.name, k.start_ns, k.duration_ns, k.grid_x, "
@@ -110,30 +114,39 @@ Result<std::vector<PromptRecord>> TraceReader::prompts() const {
 }
 
 Result<SimilarityMatrix> TraceReader::similarities() const {
-  SQZ_TRY(max_layer, impl_->prepare("SELECT coalesce(max(layer), -1) FROM layer_similarity"));
-  SQZ_TRY(has_max, max_layer.step());
-  SimilarityMatrix m;
-  m.n_layers = has_max ? max_layer.int32(0) + 1 : 0;
+  // One statement, one snapshot: a writer appending a prompt meanwhile cannot make the layer
+  // count and the rows disagree.
   SQZ_TRY(stmt,
           impl_->prepare(
               "SELECT prompt_id, layer, value FROM layer_similarity ORDER BY prompt_id, layer"));
+  struct Row {
+    std::int64_t prompt;
+    int layer;
+    double value;
+  };
+  std::vector<Row> rows;
+  SimilarityMatrix m;
   while (true) {
     SQZ_TRY(has_row, stmt.step());
     if (!has_row) break;
-    const std::int64_t prompt = stmt.int64(0);
-    const int layer = stmt.int32(1);
-    if (layer < 0) {
-      return make_error(
-          fmt::format("{}: prompt {} has a similarity for layer {}", impl_->path, prompt, layer),
-          2);
+    const Row row{stmt.int64(0), stmt.int32(1), stmt.real(2)};
+    if (row.layer < 0 || row.layer >= kMaxLayers) {
+      return make_error(fmt::format("{}: prompt {} has a similarity for layer {} (damaged trace)",
+                                    impl_->path, row.prompt, row.layer),
+                        2);
     }
-    if (m.prompt_ids.empty() || m.prompt_ids.back() != prompt) {
-      m.prompt_ids.push_back(prompt);
-      m.values.resize(m.values.size() + static_cast<std::size_t>(m.n_layers),
-                      std::numeric_limits<double>::quiet_NaN());
-    }
-    m.values[(m.prompt_ids.size() - 1) * static_cast<std::size_t>(m.n_layers) +
-             static_cast<std::size_t>(layer)] = stmt.real(2);
+    m.n_layers = std::max(m.n_layers, row.layer + 1);
+    if (m.prompt_ids.empty() || m.prompt_ids.back() != row.prompt)
+      m.prompt_ids.push_back(row.prompt);
+    rows.push_back(row);
+  }
+  m.values.assign(m.prompt_ids.size() * static_cast<std::size_t>(m.n_layers),
+                  std::numeric_limits<double>::quiet_NaN());
+  std::size_t r = 0;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (i > 0 && rows[i].prompt != rows[i - 1].prompt) ++r;
+    m.values[r * static_cast<std::size_t>(m.n_layers) + static_cast<std::size_t>(rows[i].layer)] =
+        rows[i].value;
   }
   return m;
 }

@@ -22,6 +22,8 @@ void write_valid_trace(const std::string& path) {
   auto writer = TraceWriter::create(path);
   ASSERT_TRUE(writer.ok()) << writer.error().message;
   ASSERT_TRUE(writer->write_meta(test::sample_meta()).ok());
+  const std::vector<double> sims = {0.7, 0.9, 0.95};
+  ASSERT_TRUE(writer->add_prompt_with_similarities({0, "d", "p", 5}, sims).ok());
   auto run = writer->add_run(test::sample_run(0));
   ASSERT_TRUE(run.ok());
   std::vector<KernelRecord> batch;
@@ -184,6 +186,19 @@ TEST(TraceRejection, CorruptRowContentIsAnErrorNotACrash) {
   auto meta = reader->meta();
   ASSERT_FALSE(meta.ok());
   EXPECT_NE(meta.error().message.find("sm_count"), std::string::npos);
+}
+
+TEST(TraceRejection, AbsurdLayerIndexIsAnErrorNotAHugeMatrix) {
+  ScratchDir dir;
+  const std::string path = dir.file("bad-layer.sqz");
+  write_valid_trace(path);
+  raw_sql(path, "UPDATE layer_similarity SET layer = 1000000000 WHERE layer = 2");
+  auto reader = TraceReader::open(path);
+  ASSERT_TRUE(reader.ok()) << reader.error().message;
+  auto sims = reader->similarities();
+  ASSERT_FALSE(sims.ok());
+  EXPECT_NE(sims.error().message.find(path), std::string::npos);
+  EXPECT_NE(sims.error().message.find("layer 1000000000"), std::string::npos);
 }
 
 }  // namespace
