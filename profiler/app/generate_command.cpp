@@ -52,6 +52,10 @@ int run_generate(const GenerateArgs& args) {
   const auto& tok = **tokenizer;
   std::vector<int> prompt = tok.encode(args.prompt, /*add_bos=*/true);
   if (prompt.empty()) return report(core::make_error("--prompt gives no tokens", 2));
+  const int context = (*engine)->config().max_seq;
+  if (context > 0 && static_cast<int>(prompt.size()) + args.max_new_tokens > context)
+    fmt::print(stderr, "warning: {} prompt + {} new tokens exceed the model's context of {}; "
+               "positions beyond it were never trained\n", prompt.size(), args.max_new_tokens, context);
   auto seq = (*engine)->add_sequence(plan);
   if (!seq.ok()) return report(seq.error());
 
