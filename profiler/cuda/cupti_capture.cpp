@@ -110,6 +110,10 @@ core::Result<std::unique_ptr<CuptiCapture>> CuptiCapture::start() {
   SQZ_CHECK(check(cuptiActivityEnable(CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL), "enable CONCURRENT_KERNEL"));
   SQZ_CHECK(check(cuptiActivityEnable(CUPTI_ACTIVITY_KIND_MEMCPY), "enable MEMCPY"));
   SQZ_CHECK(check(cuptiActivityEnable(CUPTI_ACTIVITY_KIND_EXTERNAL_CORRELATION), "enable EXTERNAL_CORRELATION"));
+  // External correlation records are emitted for API activity records only: runtime launches
+  // (our kernels) and driver launches (cuBLASLt's). Their own records are discarded on arrival.
+  SQZ_CHECK(check(cuptiActivityEnable(CUPTI_ACTIVITY_KIND_RUNTIME), "enable RUNTIME"));
+  SQZ_CHECK(check(cuptiActivityEnable(CUPTI_ACTIVITY_KIND_DRIVER), "enable DRIVER"));
   cap->active_ = true;
   return cap;
 }
@@ -122,6 +126,8 @@ void CuptiCapture::stop() {
   cuptiActivityDisable(CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL);
   cuptiActivityDisable(CUPTI_ACTIVITY_KIND_MEMCPY);
   cuptiActivityDisable(CUPTI_ACTIVITY_KIND_EXTERNAL_CORRELATION);
+  cuptiActivityDisable(CUPTI_ACTIVITY_KIND_RUNTIME);
+  cuptiActivityDisable(CUPTI_ACTIVITY_KIND_DRIVER);
   active_ = false;
   g_active = false;
 }

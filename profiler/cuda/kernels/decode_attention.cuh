@@ -21,7 +21,7 @@
 // Keys per key group per iteration for 4..7 query heads per KV head (register pressure vs loads
 // in flight; measured in bench/results/decode_attention.md).
 #ifndef SQZ_DECODE_UNROLL_GQA
-#define SQZ_DECODE_UNROLL_GQA 2
+#define SQZ_DECODE_UNROLL_GQA 4
 #endif
 
 namespace squeeze::cuda {
@@ -243,7 +243,7 @@ inline int cached_sm_count() {
 inline void decode_attention_plan(const DecodeAttentionArgs& a, int ctas_per_sm, int& splits,
                                   int& chunk) {
   const int work = std::max(a.batch * a.kv_heads, 1);
-  const int want = std::max(1, ceil_div(std::max(ctas_per_sm, 1) * cached_sm_count(), work));
+  const int want = std::max(1, std::max(ctas_per_sm, 1) * cached_sm_count() / work);  // <= 1 wave
   const int by_len = std::max(1, ceil_div(a.max_len, 128));
   splits = std::min({want, by_len, std::max(a.max_splits, 1)});
   chunk = ceil_div(std::max(a.max_len, 1), splits);

@@ -110,7 +110,7 @@ struct LayerKvDeviceState {
   int32_t* lens;       // (batch) slots in use per sequence
   int32_t* ring;       // (batch) next ring slot (window / StreamingLLM)
   int32_t* positions;  // (batch, kv_heads, capacity) absolute position held by each slot
-  double* scores;      // (batch, kv_heads, capacity) H2O accumulated attention per slot
+  double* scores;      // (batch, kv_heads, capacity) H2O accumulated attention per slot; null otherwise
   int capacity;        // slots per (sequence, KV head): the layer's budget (full: max length)
 };
 

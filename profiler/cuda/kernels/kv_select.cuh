@@ -77,7 +77,7 @@ static __global__ void kv_admit_kernel(KvAdmitArgs a) {
     if (lane == 0) {
       a.slots[b * a.kv_heads + h] = slot;
       a.state.positions[base + slot] = pos;
-      a.state.scores[base + slot] = 0.0;
+      if (a.state.scores != nullptr) a.state.scores[base + slot] = 0.0;  // null unless H2O
     }
   }
   __syncthreads();  // every head has read lens/ring before they move
