@@ -24,6 +24,7 @@ struct PredictArgs {
   std::string mode = "online";
   int chunk = 512;
   int tp = 1;
+  bool side_stream = false;
   bool json = false;
   bool csv = false;
 };
@@ -89,6 +90,7 @@ int run_predict(const PredictArgs& args) {
       s.mode = *mode;
       s.prefill_chunk = args.chunk;
       s.tp = args.tp;
+      s.h2o_side_stream = args.side_stream;
       auto prediction = predictor->predict(s);
       if (!prediction.ok()) return fail(prediction.error());
       // "max": every allocation at its own largest batch that fits.
@@ -144,6 +146,8 @@ void add_predict_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--chunk", args->chunk, "Calibrated mode: prefill chunk in tokens")->capture_default_str();
   cmd->add_option("--tp", args->tp, "Tensor-parallel GPUs")->capture_default_str();
+  cmd->add_flag("--h2o-side-stream", args->side_stream,
+                "Model H2O score accumulation on a second CUDA stream, overlapping the next layer");
   cmd->add_option("--reserve", args->session.reserve_fraction, "Fraction of GPU memory kept free")
       ->capture_default_str();
   auto* json = cmd->add_flag("--json", args->json, "JSON output");

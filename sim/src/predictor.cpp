@@ -114,10 +114,10 @@ core::Result<Predictor> Predictor::create(const FittedModel& fitted, core::Model
   return Predictor(fitted, std::move(target), std::move(gpu), std::move(similarity), reserve_fraction);
 }
 
-core::Result<const StepTimer*> Predictor::timer(int tp, bool h2o) const {
-  auto& slot = timers_[{tp, h2o}];
+core::Result<const StepTimer*> Predictor::timer(int tp, bool h2o, bool side_stream) const {
+  auto& slot = timers_[{tp, h2o, h2o && side_stream}];
   if (!slot) {
-    SQZ_TRY(timer, StepTimer::create(fitted_.cost, model_, gpu_, {tp, h2o, false, false}));
+    SQZ_TRY(timer, StepTimer::create(fitted_.cost, model_, gpu_, {tp, h2o, h2o && side_stream, false}));
     slot = std::make_unique<StepTimer>(std::move(timer));
   }
   return slot.get();
@@ -148,7 +148,7 @@ core::Result<Prediction> Predictor::predict_with_caps(const Scenario& s, std::ve
   out.kv.caps = caps;
   out.memory = memory_.plan(s, caps, gpu_);
   const bool h2o = s.policy == core::PolicyKind::H2O && s.allocation != Allocation::Full;
-  SQZ_TRY(timer, timer(s.tp, h2o));
+  SQZ_TRY(timer, timer(s.tp, h2o, s.h2o_side_stream));
   const StepBreakdown breakdown = timer->mean_decode_breakdown(s.batch, caps, s.prompt_len, s.gen_len);
   out.step_ms = breakdown.total_us / 1000.0;
   out.tokens_per_s = out.step_ms > 0 ? s.batch * 1000.0 / out.step_ms : 0.0;

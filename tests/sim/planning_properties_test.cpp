@@ -212,3 +212,21 @@ TEST(HfConfig, ReadsTheFieldsAPlannerNeeds) {
 
 }  // namespace
 }  // namespace squeeze::sim
+
+namespace squeeze::sim {
+namespace {
+
+TEST(PlanningProperties, H2oSideStreamNeverSlowsTheStep) {
+  const Predictor predictor = make_predictor();
+  auto s = base(Allocation::Squeeze);
+  s.batch = 64;
+  auto serial = predictor.predict(s);
+  s.h2o_side_stream = true;
+  auto overlapped = predictor.predict(s);
+  ASSERT_TRUE(serial.ok() && overlapped.ok());
+  EXPECT_LT(overlapped->step_ms, serial->step_ms);
+  EXPECT_EQ(overlapped->memory.peak.total_bytes, serial->memory.peak.total_bytes);
+}
+
+}  // namespace
+}  // namespace squeeze::sim

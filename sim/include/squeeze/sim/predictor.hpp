@@ -68,8 +68,8 @@ class Predictor {
   [[nodiscard]] const MemoryPlanner& memory() const { return memory_; }
   [[nodiscard]] const std::vector<double>& similarity() const { return similarity_; }
   [[nodiscard]] const FittedModel& fitted() const { return fitted_; }
-  // One timer per (tp, h2o scoring): built on first use.
-  [[nodiscard]] core::Result<const StepTimer*> timer(int tp, bool h2o) const;
+  // One timer per (tp, h2o scoring, side stream): built on first use.
+  [[nodiscard]] core::Result<const StepTimer*> timer(int tp, bool h2o, bool side_stream = false) const;
 
  private:
   Predictor(const FittedModel& fitted, core::ModelConfig target, GpuSpec gpu,
@@ -80,7 +80,7 @@ class Predictor {
   GpuSpec gpu_;
   std::vector<double> similarity_;
   MemoryPlanner memory_;
-  mutable std::map<std::pair<int, bool>, std::unique_ptr<StepTimer>> timers_;
+  mutable std::map<std::tuple<int, bool, bool>, std::unique_ptr<StepTimer>> timers_;
 };
 
 }  // namespace squeeze::sim

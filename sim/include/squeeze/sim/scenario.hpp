@@ -43,6 +43,7 @@ struct Scenario {
   int prefill_chunk = 512;   // calibrated mode: tokens per prefill chunk
   int tp = 1;
   int clusters = 3;
+  bool h2o_side_stream = false;  // H2O scoring on a second stream, overlapping the next layer
 };
 
 // Per-layer KV caps (tokens per sequence) of a scenario. Full: kUnboundedCap everywhere.
