@@ -40,7 +40,10 @@ static __global__ void rope_kv_append_kernel(RopeArgs args) {
   auto in = [&](int j) { return row[j] + (args.bias != nullptr ? args.bias[j] : 0.f); };
   // Rotated pairs of q (heads 0..n_heads-1) then of k (heads n_heads..).
   const int pairs = (args.n_heads + args.kv_heads) * half;
-  for (int p = threadIdx.x; p < pairs; p += blockDim.x) {
+  // Grid (tokens, slices): a decode step has few tokens, so each token's heads are spread over
+  // several blocks instead of one block looping over all of them.
+  const int stride = gridDim.y * blockDim.x;
+  for (int p = blockIdx.y * blockDim.x + threadIdx.x; p < pairs; p += stride) {
     const int head = p / half, i = p % half;
     int a, b;
     rope_pair_index(args.pairing, i, hd, a, b);
@@ -62,7 +65,7 @@ static __global__ void rope_kv_append_kernel(RopeArgs args) {
       k[b] = __float2bfloat16(y1);
     }
   }
-  for (int j = threadIdx.x; j < kv_dim; j += blockDim.x) {
+  for (int j = blockIdx.y * blockDim.x + threadIdx.x; j < kv_dim; j += stride) {
     const int kh = j / hd, d = j % hd;
     const int slot = args.slots[t * args.kv_heads + kh];
     args.v_cache[((static_cast<int64_t>(seq) * args.kv_heads + kh) * args.capacity + slot) * hd + d] =
@@ -73,7 +76,9 @@ static __global__ void rope_kv_append_kernel(RopeArgs args) {
 inline cudaError_t launch_rope_kv_append(const RopeArgs& args, cudaStream_t stream) {
   if (args.tokens <= 0) return cudaSuccess;
   if (args.head_dim % 2 != 0) return cudaErrorInvalidValue;
-  rope_kv_append_kernel<<<args.tokens, 128, 0, stream>>>(args);
+  const int pairs = (args.n_heads + args.kv_heads) * args.head_dim / 2;
+  const int slices = std::min(ceil_div(pairs, 128), 32);
+  rope_kv_append_kernel<<<dim3(args.tokens, slices), 128, 0, stream>>>(args);
   return launch_status();
 }
 
