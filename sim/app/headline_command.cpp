@@ -121,6 +121,10 @@ void add_headline_command(CLI::App& app, int& exit_code) {
   cmd->add_option("trace", args->session.trace_path, "Trace (.sqz) with calibration tables")
       ->required()->check(CLI::ExistingFile);
   cmd->add_option("--model", args->session.model_config_path, "Hugging Face config.json of the model to plan");
+  cmd->add_option("--similarity-from", args->session.similarity_trace_path,
+                  "Trace whose per-layer similarities set the squeeze budgets (e.g. a CPU capture "
+                  "of the real model); default: the calibration trace's own")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--trace-hardware", args->session.trace_hardware, "Hardware-table name of the trace's GPU");
   cmd->add_option("--hardware", args->hardware, "Comma-separated GPUs")->capture_default_str();
   cmd->add_option("--mode", args->modes, "Comma-separated: online, calibrated")->capture_default_str();

@@ -129,6 +129,10 @@ void add_predict_command(CLI::App& app, int& exit_code) {
       ->required()->check(CLI::ExistingFile);
   cmd->add_option("--model", args->session.model_config_path,
                   "Hugging Face config.json (or its directory) of the model to plan; default: the trace's model");
+  cmd->add_option("--similarity-from", args->session.similarity_trace_path,
+                  "Trace whose per-layer similarities set the squeeze budgets (e.g. a CPU capture "
+                  "of the real model); default: the calibration trace's own")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--hardware", args->hardware, "GPU to plan for (a100-40gb, a100-80gb, h100-sxm, h200); default: the trace's");
   cmd->add_option("--trace-hardware", args->session.trace_hardware,
                   "Hardware-table name of the GPU the trace was captured on, when its name is not recognised");

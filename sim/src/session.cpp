@@ -63,17 +63,30 @@ core::Result<PlanningSession> open_session(const SessionOptions& options) {
         "model '{}' was never run here: GEMM and attention costs are its rooflines at the "
         "slowdowns measured on '{}'", session.target.name, session.input.model.name));
   }
-  const int source_layers = static_cast<int>(session.input.layer_similarity.size());
-  session.similarity = resample_by_depth(session.input.layer_similarity, session.target.n_layers);
+  std::vector<double> profile = session.input.layer_similarity;
+  int profile_prompts = session.input.similarity_prompts;
+  std::string origin = "trace";
+  if (!options.similarity_trace_path.empty()) {
+    SQZ_TRY(other, load_sim_input(options.similarity_trace_path));
+    if (other.layer_similarity.empty())
+      return core::make_error(fmt::format("--similarity-from {}: the trace holds no layer similarities",
+                                          options.similarity_trace_path), 2);
+    profile = std::move(other.layer_similarity);
+    profile_prompts = other.similarity_prompts;
+    origin = fmt::format("{} (model {})", options.similarity_trace_path, other.model.name);
+  }
+  const int source_layers = static_cast<int>(profile.size());
+  session.similarity = resample_by_depth(profile, session.target.n_layers);
   if (source_layers == 0) {
     session.similarity_source = "none in the trace (squeeze budgets unavailable)";
   } else if (source_layers == session.target.n_layers) {
-    session.similarity_source = fmt::format("trace: mean of {} prompts over {} layers",
-                                            session.input.similarity_prompts, source_layers);
+    session.similarity_source =
+        fmt::format("{}: mean of {} prompts over {} layers", origin, profile_prompts, source_layers);
   } else {
     session.similarity_source = fmt::format(
-        "resampled by relative depth from the trace's {} layers to {} layers (assumes layer "
-        "importance depends on relative depth only)", source_layers, session.target.n_layers);
+        "{}: mean of {} prompts, resampled by relative depth from {} layers to {} layers (assumes "
+        "layer importance depends on relative depth only)",
+        origin, profile_prompts, source_layers, session.target.n_layers);
     session.notes.push_back("similarity profile " + session.similarity_source);
   }
   return session;

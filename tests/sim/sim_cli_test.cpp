@@ -168,3 +168,33 @@ TEST_F(SimCli, HeadlineComparesAtEachGpusMaxBatch) {
 }
 
 }  // namespace
+
+namespace {
+
+// Costs from one trace, the similarity profile from another: the squeeze budgets must follow the
+// second trace's profile (resampled to the target's depth), not the calibration trace's.
+TEST_F(SimCli, SimilarityFromAnotherTraceSetsTheSqueezeBudgets) {
+  const std::string profile_trace = (dir_ / "profile.sqz").string();
+  squeeze::core::SyntheticTraceOptions options;
+  options.seed = 7;
+  options.model = "llama2-13b";  // 40 layers: resampled to the 32-layer target
+  ASSERT_TRUE(squeeze::core::write_synthetic_trace(profile_trace, options).ok());
+  const std::string common = " --hardware h100-sxm --policy h2o --budget 0.2 --p 0.35 --batch 1 "
+                             "--prompt-len 1024 --gen-len 128 --json";
+  const CliResult own = run("predict " + trace_ + common);
+  const CliResult other = run("predict " + trace_ + " --similarity-from " + profile_trace + common);
+  ASSERT_EQ(own.code, 0) << own.err;
+  ASSERT_EQ(other.code, 0) << other.err;
+  const auto a = nlohmann::json::parse(own.out);
+  const auto b = nlohmann::json::parse(other.out);
+  EXPECT_NE(b["similarity_source"].get<std::string>().find(profile_trace), std::string::npos);
+  EXPECT_NE(b["similarity_source"].get<std::string>().find("from 40 layers to 32"), std::string::npos);
+  // Same calibration, so the full-cache rows agree exactly; only the squeeze budgets may move.
+  EXPECT_EQ(a["predictions"][0]["step_ms"], b["predictions"][0]["step_ms"]);
+  EXPECT_EQ(b["predictions"][2]["layer_budgets"].size(), 32u);
+
+  const CliResult missing = run("predict " + trace_ + " --similarity-from " + (dir_ / "nope.sqz").string() + common);
+  EXPECT_EQ(missing.code, 2);
+}
+
+}  // namespace

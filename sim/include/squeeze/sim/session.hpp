@@ -16,6 +16,10 @@ struct SessionOptions {
   std::string trace_path;
   std::string model_config_path;  // empty: the trace's model
   std::string trace_hardware;     // empty: the trace's GPU name
+  // Another trace whose per-layer similarities to use (e.g. a CPU capture of the real model)
+  // while costs come from `trace_path` (e.g. a GPU calibration with random weights). Empty: the
+  // calibration trace's own similarities.
+  std::string similarity_trace_path;
   double reserve_fraction = 0.05;
 };
 
