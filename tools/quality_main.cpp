@@ -52,6 +52,7 @@ struct Args {
   std::string out;
   int threads = 0;
   bool check = false;
+  bool capped = false;
 };
 
 struct Config {
@@ -81,6 +82,26 @@ std::vector<Config> make_grid(const Args& a) {
     }
   }
   return grid;
+}
+
+// Squeeze budgets with every layer capped at what it can ever hold (prompt + continuation) and the
+// excess handed out one token at a time to the smallest budget still under the cap: the same total
+// memory actually used, unlike the plain budgets, whose excess over the sequence length is idle.
+std::vector<int> capped_budgets(std::vector<int> budgets, int cap) {
+  long excess = 0;
+  for (int& b : budgets)
+    if (b > cap) excess += b - cap, b = cap;
+  while (excess > 0) {
+    int best = -1;
+    for (int l = 0; l < static_cast<int>(budgets.size()); ++l)
+      if (budgets[static_cast<std::size_t>(l)] < cap &&
+          (best < 0 || budgets[static_cast<std::size_t>(l)] < budgets[static_cast<std::size_t>(best)]))
+        best = l;
+    if (best < 0) break;
+    ++budgets[static_cast<std::size_t>(best)];
+    --excess;
+  }
+  return budgets;
 }
 
 struct Item {
@@ -150,8 +171,27 @@ int run(const Args& a) {
     }
     const auto t0 = std::chrono::steady_clock::now();
     const int n = static_cast<int>(item->prompt.size());
+    auto item_grid = grid;
+    if (a.capped) {
+      // The similarities come from a full-cache prefill of the prompt alone (one extra pass).
+      auto probe = e.add_sequence(CachePlan{});
+      if (!probe.ok()) return fmt::print(stderr, "error: {}\n", probe.error().message), 1;
+      auto pf = e.prefill(*probe, item->prompt);
+      e.release_sequence(*probe);
+      if (!pf.ok()) return fmt::print(stderr, "error: {}\n", pf.error().message), 1;
+      const int cap = n + static_cast<int>(item->continuation.size());
+      for (const auto& c : grid) {
+        if (c.scheme != "squeeze") continue;
+        auto b = resolve_layer_budgets(c.plan, pf->layer_similarity, n);
+        if (!b.ok()) return fmt::print(stderr, "error: {}\n", b.error().message), 1;
+        Config cc = c;
+        cc.scheme = "squeeze_capped";
+        cc.plan.layer_budgets = capped_budgets(*b, cap);
+        item_grid.push_back(cc);
+      }
+    }
     std::vector<SequenceId> ids;
-    for (const auto& c : grid) {
+    for (const auto& c : item_grid) {
       auto id = e.add_sequence(c.plan);
       if (!id.ok()) return fmt::print(stderr, "error: {}\n", id.error().message), 1;
       ids.push_back(*id);
@@ -172,7 +212,7 @@ int run(const Args& a) {
       logits = std::move(next).value();
     }
     for (std::size_t s = 0; s < ids.size(); ++s) {
-      const auto& c = grid[s];
+      const auto& c = item_grid[s];
       const auto& budgets = (*pre)[s].layer_budgets;
       long total = 0;
       int squeezed = 0;
@@ -193,7 +233,7 @@ int run(const Args& a) {
       // the shared prefill and the batched decode must not change a single NLL.
       double worst = 0;
       for (std::size_t s = 0; s < ids.size(); ++s) {
-        auto one = teacher_forced_nll(e, item->prompt, cont, grid[s].plan);
+        auto one = teacher_forced_nll(e, item->prompt, cont, item_grid[s].plan);
         if (!one.ok()) return fmt::print(stderr, "error: {}\n", one.error().message), 1;
         worst = std::max(worst, std::abs(one->mean_nll - nll_sum[s] / static_cast<double>(cont.size())));
       }
@@ -204,7 +244,7 @@ int run(const Args& a) {
     ++done;
     const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     fmt::print(stderr, "item {} (line {}): prompt {} + continuation {} tokens, {} configs, {:.1f} s; full NLL {:.3f}\n",
-               done, line_no, n, cont.size(), grid.size(), sec, nll_sum[0] / static_cast<double>(cont.size()));
+               done, line_no, n, cont.size(), item_grid.size(), sec, nll_sum[0] / static_cast<double>(cont.size()));
   }
   fmt::print(stderr, "{} items written to {} ({} skipped: continuation < {} tokens)\n", done, a.out,
              skipped, a.min_continuation_tokens);
@@ -236,6 +276,7 @@ int main(int argc, char** argv) {
   app.add_option("--model-name", a.model_name, "model name for the CSV")->required();
   app.add_option("--out", a.out, "CSV file to write")->required();
   app.add_option("--threads", a.threads, "CPU engine threads (0: all cores)")->capture_default_str();
+  app.add_flag("--capped", a.capped, "also run squeeze_capped: each squeeze plan with budgets capped at prompt + continuation and the excess re-spread");
   app.add_flag("--check", a.check, "recompute the first item one configuration at a time and report the largest NLL difference");
   CLI11_PARSE(app, argc, argv);
   if (a.continuation_field.empty() && a.split_at < 2) {
