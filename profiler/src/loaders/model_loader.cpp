@@ -39,12 +39,17 @@ core::Result<ModelFormat> detect_model_format(const std::string& path) {
 
 core::Result<ModelWeights> load_model(const std::string& path) {
   SQZ_TRY(format, detect_model_format(path));
-  switch (format) {
-    case ModelFormat::Llama2c: return load_llama2c_model(path);
-    case ModelFormat::HuggingFace: return load_hf_model(path);
-    case ModelFormat::Gguf: return load_gguf_model(path);
-  }
-  return core::make_error(fmt::format("{}: unknown model format", path));
+  auto loaded = [&]() -> core::Result<ModelWeights> {
+    switch (format) {
+      case ModelFormat::Llama2c: return load_llama2c_model(path);
+      case ModelFormat::HuggingFace: return load_hf_model(path);
+      case ModelFormat::Gguf: return load_gguf_model(path);
+    }
+    return core::make_error(fmt::format("{}: unknown model format", path));
+  }();
+  if (!loaded.ok()) return loaded;
+  SQZ_CHECK(check_weights_finite(*loaded));
+  return loaded;
 }
 
 }  // namespace squeeze::profiler

@@ -25,6 +25,9 @@ enum class ModelFormat {
 // Detects the format and loads. The returned config has passed ModelConfig::validate().
 [[nodiscard]] core::Result<ModelWeights> load_model(const std::string& path);
 
+// Every weight finite; the error names the file, the tensor and the element. load_model() runs it.
+[[nodiscard]] core::Status check_weights_finite(const ModelWeights& weights);
+
 [[nodiscard]] core::Result<ModelWeights> load_llama2c_model(const std::string& path);
 [[nodiscard]] core::Result<ModelWeights> load_hf_model(const std::string& directory);
 [[nodiscard]] core::Result<ModelWeights> load_gguf_model(const std::string& path);
