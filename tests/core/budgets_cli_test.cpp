@@ -1,4 +1,5 @@
 // squeeze-sim budgets, run as a user would: JSON values and exit codes of the built binary.
+#include <unistd.h>
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -18,7 +19,7 @@ struct CommandRun {
 };
 
 CommandRun run_budgets(const std::string& args) {
-  const std::string err_path = testing::TempDir() + "budgets_cli_stderr.txt";
+  const std::string err_path = testing::TempDir() + "budgets_cli_stderr_" + std::to_string(::getpid()) + ".txt";
   const std::string cmd = std::string(SQUEEZE_BINARY_DIR) + "/sim/squeeze-sim budgets " + args +
                           " 2>" + err_path;
   CommandRun r;

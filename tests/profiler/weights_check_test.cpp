@@ -1,4 +1,5 @@
 // load_model refuses weights holding NaN or inf, naming the tensor.
+#include <unistd.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -21,7 +22,7 @@ std::filesystem::path write_llama2c(float planted, std::size_t planted_at) {
                         3 * layers * hidden * dim + dim + seq * hs;
   std::vector<float> w(n, 0.5f);
   w[planted_at] = planted;
-  const auto path = std::filesystem::temp_directory_path() / "squeeze_weights_check.bin";
+  const auto path = std::filesystem::temp_directory_path() / ("squeeze_weights_check_" + std::to_string(::getpid()) + ".bin");
   std::ofstream out(path, std::ios::binary);
   const int header[7] = {dim, hidden, layers, heads, kv_heads, vocab, seq};
   out.write(reinterpret_cast<const char*>(header), sizeof header);

@@ -1,6 +1,7 @@
 // Properties any correct planner has, checked on a hand-built fitted model: more budget never
 // less memory, larger batches never fewer tokens/s, squeeze keeps the uniform total, bad input
 // is rejected with exit code 2.
+#include <unistd.h>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -185,7 +186,7 @@ TEST(SimilarityProfile, ResamplingByDepthKeepsEndsAndOrder) {
 }
 
 TEST(HfConfig, ReadsTheFieldsAPlannerNeeds) {
-  const auto dir = std::filesystem::temp_directory_path() / "squeeze_sim_hf_config_test";
+  const auto dir = std::filesystem::temp_directory_path() / ("squeeze_sim_hf_config_test_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   {
     std::ofstream(dir / "config.json") << R"({"model_type": "llama", "hidden_size": 8192,

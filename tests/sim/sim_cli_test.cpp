@@ -1,5 +1,6 @@
 // squeeze-sim predict / sweep / validate / headline as a user runs them: JSON keys, CSV shape,
 // exit codes, and messages for bad input.
+#include <unistd.h>
 #include <sys/wait.h>
 
 #include <array>
@@ -25,7 +26,7 @@ struct CliResult {
 const std::string kBinary = std::string(SQUEEZE_BINARY_DIR) + "/sim/squeeze-sim";
 
 CliResult run(const std::string& args) {
-  const auto err_path = std::filesystem::temp_directory_path() / "squeeze_sim_cli_test.err";
+  const auto err_path = std::filesystem::temp_directory_path() / ("squeeze_sim_cli_test_" + std::to_string(::getpid()) + ".err");
   const std::string command = kBinary + " " + args + " 2>" + err_path.string();
   CliResult r;
   FILE* pipe = popen(command.c_str(), "r");
@@ -45,7 +46,7 @@ CliResult run(const std::string& args) {
 class SimCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = std::filesystem::temp_directory_path() / "squeeze_sim_cli_test";
+    dir_ = std::filesystem::temp_directory_path() / ("squeeze_sim_cli_test_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_);
     trace_ = (dir_ / "synthetic.sqz").string();
     core_status_ok_ = squeeze::core::write_synthetic_trace(trace_, {}).ok();

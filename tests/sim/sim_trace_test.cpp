@@ -1,5 +1,6 @@
 // The simulator on a SYNTHETIC trace written by core's generator (a stated H100 roofline), and on
 // the same trace with its measurements replaced by values whose fitted parameters are known.
+#include <unistd.h>
 #include <filesystem>
 #include <numeric>
 
@@ -16,7 +17,7 @@ namespace {
 class SyntheticTrace : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    path_ = (std::filesystem::temp_directory_path() / "squeeze_sim_trace_test.sqz").string();
+    path_ = (std::filesystem::temp_directory_path() / ("squeeze_sim_trace_test_" + std::to_string(::getpid()) + ".sqz")).string();
     core::SyntheticTraceOptions options;
     options.model = "llama2-7b";
     auto status = core::write_synthetic_trace(path_, options);
