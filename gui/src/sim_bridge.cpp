@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "squeeze/gui/analysis.hpp"
+#include "squeeze/sim/validation.hpp"
 #include "squeeze/sim/gpu_spec.hpp"
 #include "squeeze/sim/session.hpp"
 
@@ -139,37 +140,21 @@ core::Result<CapacityCurves> compute_capacity(const TraceSnapshot& trace,
   return c;
 }
 
+// The same leave-one-out check as `squeeze-sim validate`: each run predicted by a model fitted on
+// the calibration tables and the other runs, so the error shown is not flattered by the run itself.
 core::Result<ValidationSummary> validate_runs(const TraceSnapshot& trace) {
   if (!trace.session)
     return core::make_error("the simulator cannot be fitted on this trace: " + trace.session_error);
+  SQZ_TRY(report, sim::validate_runs(trace.session->input));
   ValidationSummary out;
-  out.method = "in-sample: every measured run predicted by the model fitted on all runs";
-  const auto& session = *trace.session;
-  const std::string hardware = session.fitted.profiled_gpu.name;
-  SQZ_TRY(predictor, session.predictor(hardware));
-  double err_t = 0, err_m = 0;
-  int n_t = 0, n_m = 0;
-  for (const auto& run : session.input.runs) {
-    auto scenario = sim::scenario_of_run(run);
-    if (!scenario.ok()) continue;
-    auto pred = predictor.predict_with_caps(*scenario, sim::caps_of_run(run, session.input.model.n_layers));
-    if (!pred.ok()) continue;
-    ValidationRow row{run.label, run.tokens_per_s, pred->tokens_per_s,
-                      static_cast<double>(run.peak_bytes),
-                      static_cast<double>(pred->memory.peak.total_bytes)};
-    if (run.tokens_per_s > 0) {
-      err_t += std::abs(row.predicted_tokens_per_s - row.measured_tokens_per_s) / row.measured_tokens_per_s;
-      ++n_t;
-    }
-    if (run.peak_bytes > 0) {
-      err_m += std::abs(row.predicted_peak_bytes - row.measured_peak_bytes) / row.measured_peak_bytes;
-      ++n_m;
-    }
-    out.rows.push_back(std::move(row));
-  }
+  out.method = "leave-one-out: each run predicted by the model fitted on the other runs";
+  for (const auto& run : report.runs)
+    out.rows.push_back(ValidationRow{run.label, run.measured_tokens_per_s, run.predicted_tokens_per_s,
+                                     static_cast<double>(run.measured_peak_bytes),
+                                     static_cast<double>(run.predicted_peak_bytes)});
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  out.mape_tokens_per_s = n_t > 0 ? 100.0 * err_t / n_t : nan;
-  out.mape_peak_bytes = n_m > 0 ? 100.0 * err_m / n_m : nan;
+  out.mape_tokens_per_s = report.throughput_runs > 0 ? 100.0 * report.throughput_mape : nan;
+  out.mape_peak_bytes = report.memory_runs > 0 ? 100.0 * report.memory_mape : nan;
   return out;
 }
 

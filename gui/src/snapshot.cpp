@@ -40,7 +40,7 @@ core::Result<TraceSnapshot> load_snapshot(const std::string& path) {
     if (n > 0) s.kernel_runs.push_back({run.id, run.label, n});
   }
   // Fitting reads the trace once more; that is cheap next to the kernels we never load here.
-  auto session = sim::open_session(sim::SessionOptions{path, "", "", 0.05});
+  auto session = sim::open_session(sim::SessionOptions{path, "", "", 0.05, ""});
   if (session.ok()) s.session = std::make_shared<const sim::PlanningSession>(std::move(session).value());
   else s.session_error = session.error().message;
   return s;

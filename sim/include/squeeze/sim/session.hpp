@@ -16,11 +16,11 @@ struct SessionOptions {
   std::string trace_path;
   std::string model_config_path;  // empty: the trace's model
   std::string trace_hardware;     // empty: the trace's GPU name
+  double reserve_fraction = 0.05;
   // Another trace whose per-layer similarities to use (e.g. a CPU capture of the real model)
   // while costs come from `trace_path` (e.g. a GPU calibration with random weights). Empty: the
   // calibration trace's own similarities.
   std::string similarity_trace_path;
-  double reserve_fraction = 0.05;
 };
 
 struct PlanningSession {
