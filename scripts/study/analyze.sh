@@ -156,6 +156,29 @@ if rows:
     with open("docs/data/quality-summary.csv", "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(summary[0].keys())); w.writeheader()
         for s in summary: w.writerow({k: (f"{v:.6f}" if isinstance(v, float) else v) for k, v in s.items()})
+    # Follow-up: capped squeeze (scripts/study/quality_capped.sh), same items for every scheme.
+    crow = []
+    for f in sorted(glob.glob("docs/data/capped-*.csv")):
+        crow += [r for r in csv.DictReader(open(f)) if r.get("layer_budgets") is not None and r.get("scheme")]
+    if crow:
+        cg = defaultdict(list)
+        for r in crow: cg[(r["model"], r["dataset"], r["scheme"], r["policy"], float(r["budget_fraction"]), float(r["p"]))].append(r)
+        print("\n### Capped squeeze: mean NLL, uniform vs squeeze vs squeeze_capped (same items)\n")
+        print("| model / dataset (items) | policy | budget | full | uniform | squeeze p=0.3 / 0.4 / 0.5 | capped p=0.3 / 0.4 / 0.5 | best capped - uniform |")
+        print("|---|---|---|---|---|---|---|---|")
+        for model, ds in sorted({(k[0], k[1]) for k in cg}):
+            full = statistics.fmean(float(r["mean_nll"]) for r in cg[(model, ds, "full", "full", 1.0, 1.0)])
+            items = len(cg[(model, ds, "full", "full", 1.0, 1.0)])
+            for pol in ("window", "streaming", "h2o"):
+                for f in (0.1, 0.2, 0.3, 0.5):
+                    u = cg.get((model, ds, "uniform", pol, f, 1.0))
+                    if not u: continue
+                    m = lambda rs: statistics.fmean(float(r["mean_nll"]) for r in rs)
+                    sq = [m(cg[(model, ds, "squeeze", pol, f, p)]) for p in (0.3, 0.4, 0.5)]
+                    cp = [m(cg[(model, ds, "squeeze_capped", pol, f, p)]) for p in (0.3, 0.4, 0.5)]
+                    print(f"| {model.split('-Instruct')[0]} / {ds} ({items}) | {pol} | {int(f*100)}% | {full:.3f} | {m(u):.3f} | "
+                          + " / ".join(f"{v:.3f}" for v in sq) + " | " + " / ".join(f"{v:.3f}" for v in cp)
+                          + f" | {min(cp) - m(u):+.3f} |")
     # Plot: NLL vs budget, per (model, dataset), one panel each; uniform solid, squeeze p=0.4 dashed.
     n = len(keys_md); fig, axes = plt.subplots(1, n, figsize=(3.3 * n, 3.2), squeeze=False)
     for ax, (model, ds) in zip(axes[0], keys_md):
