@@ -23,9 +23,18 @@ struct CaptureArgs {
   std::string dataset;
   int limit = 0;
   bool overwrite = false;
+  CudaCaptureArgs cuda;  // --device cuda: measured runs (cuda_capture_command.cpp)
 };
 
 int run_capture(const CaptureArgs& args) {
+  if (args.device == "cuda") {
+    if (!args.prompts.empty())
+      return report(core::make_error("capture --device cuda measures runs of random prompts; "
+                                     "--prompts is for similarity capture (--device cpu)", 2));
+    return run_cuda_capture_command(args.cuda, args.model, args.out);
+  }
+  if (args.model.empty() || args.prompts.empty())
+    return report(core::make_error("capture --device cpu needs --model and --prompts", 2));
   if (args.max_prompt_tokens < 0 || args.limit < 0)
     return report(core::make_error("--max-prompt-tokens and --limit must be >= 0", 2));
   auto prompts = read_prompts(args.prompts, args.field, args.limit);
@@ -58,17 +67,18 @@ int run_capture(const CaptureArgs& args) {
 
 void add_capture_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<CaptureArgs>();
-  auto* cmd = app.add_subcommand("capture", "Capture per-prompt layer similarities into a trace");
+  auto* cmd = app.add_subcommand("capture", "Capture per-prompt layer similarities (cpu) or measured runs and kernels (cuda) into a trace");
   cmd->add_option("--device", args->device, "cpu or cuda")->capture_default_str();
-  cmd->add_option("--model", args->model, "llama2.c .bin, Hugging Face directory or GGUF file")->required();
+  cmd->add_option("--model", args->model, "llama2.c .bin, Hugging Face directory or GGUF file (cuda: also random:llama-2-7b[-gqa], the default)");
   cmd->add_option("--tokenizer", args->tokenizer, "tokenizer file (default: found beside the model)");
-  cmd->add_option("--prompts", args->prompts, ".txt (one prompt) or .jsonl (one per line)")->required();
+  cmd->add_option("--prompts", args->prompts, ".txt (one prompt) or .jsonl (one per line); cpu only");
   cmd->add_option("--out", args->out, "trace file to create (.sqz)")->required();
   cmd->add_option("--max-prompt-tokens", args->max_prompt_tokens, "truncate prompts to N tokens (0: model context)");
   cmd->add_option("--field", args->field, "JSON field holding the prompt")->capture_default_str();
   cmd->add_option("--dataset", args->dataset, "dataset name recorded per prompt (default: file stem)");
   cmd->add_option("--limit", args->limit, "capture at most N prompts (0: all)");
-  cmd->add_flag("--overwrite", args->overwrite, "replace an existing trace");
+  cmd->add_flag("--overwrite", args->overwrite, "replace an existing trace (cuda: always replaced)");
+  add_cuda_capture_options(*cmd, args->cuda);
   cmd->callback([args, &exit_code] { exit_code = run_capture(*args); });
 }
 

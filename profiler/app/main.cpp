@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   squeeze::profiler::cli::add_devices_command(app, exit_code);
   squeeze::profiler::cli::add_generate_command(app, exit_code);
   squeeze::profiler::cli::add_capture_command(app, exit_code);
+  squeeze::profiler::cli::add_calibrate_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -12,6 +12,7 @@
 #include "gemm.hpp"
 #include "kernels.hpp"
 #include "squeeze/core/kv_policy.hpp"
+#include "squeeze/core/layer_budget.hpp"
 #include "squeeze/core/trace_writer.hpp"
 #include "squeeze/profiler/cuda/cuda_engine.hpp"
 #include "squeeze/profiler/cuda/cupti_capture.hpp"
@@ -91,10 +92,26 @@ core::Result<RunResult> measure_run(CudaEngine& engine, const RunSpec& spec,
   if (kind != core::PolicyKind::Full) {
     plan.budget_tokens = spec.budget;
     plan.p = spec.p;
+    if (spec.p < 1.0 && !opt.layer_similarity.empty()) {
+      const auto sim = resample_profile(opt.layer_similarity, engine.config().n_layers);
+      SQZ_TRY(lb, core::squeeze_budgets(sim, spec.budget, spec.p));
+      // A layer never holds more than the whole sequence: squeeze_budgets can hand important
+      // layers more than that (3 important layers of 32 get B + 29 (1 - p) B / 3 each), and the
+      // engine would allocate the excess as never-used slots.
+      plan.layer_budgets = lb.budgets;
+      for (int& b : plan.layer_budgets) b = std::min(b, opt.prompt_len + opt.gen_tokens);
+    }
   }
   const int vocab = engine.config().vocab;
   std::uniform_int_distribution<int> tok(3, vocab - 1);
   std::vector<SequenceId> ids;
+  // Released on every exit, also after an out-of-memory error, so the next (smaller or other
+  // policy's) run starts from an empty cache.
+  struct Release {
+    CudaEngine& e;
+    std::vector<SequenceId>& ids;
+    ~Release() { for (SequenceId id : ids) e.release_sequence(id); }
+  } release{engine, ids};
   std::vector<std::vector<int>> prompts;
   for (int b = 0; b < spec.batch; ++b) {
     SQZ_TRY(id, engine.add_sequence(plan));
@@ -139,7 +156,6 @@ core::Result<RunResult> measure_run(CudaEngine& engine, const RunSpec& spec,
   r.weights_bytes = mem.weights_bytes;
   r.decode_step_ms_mean = opt.gen_tokens > 0 ? decode_ms / opt.gen_tokens : 0;
   r.tokens_per_s = decode_ms > 0 ? spec.batch * opt.gen_tokens / (decode_ms * 1e-3) : 0;
-  for (SequenceId id : ids) engine.release_sequence(id);
   return res;
 }
 
@@ -288,6 +304,20 @@ core::Result<core::ModelConfig> random_model_shape(const std::string& name) {
   return c;
 }
 
+std::vector<double> resample_profile(const std::vector<double>& profile, int n_layers) {
+  const int n = static_cast<int>(profile.size());
+  if (n == n_layers || n == 0 || n_layers <= 0) return profile;
+  std::vector<double> out(static_cast<size_t>(n_layers));
+  for (int j = 0; j < n_layers; ++j) {
+    const double x = n_layers == 1 ? 0.0 : double(j) * (n - 1) / (n_layers - 1);
+    const int i = std::min(static_cast<int>(x), n - 1);
+    const double f = x - i;
+    out[static_cast<size_t>(j)] = i + 1 < n ? profile[size_t(i)] * (1 - f) + profile[size_t(i + 1)] * f
+                                            : profile[size_t(i)];
+  }
+  return out;
+}
+
 Status run_cuda_capture(const CudaCaptureOptions& opt, std::FILE* log) {
   ModelWeights weights;
   CudaEngineOptions eo;
@@ -303,6 +333,7 @@ Status run_cuda_capture(const CudaCaptureOptions& opt, std::FILE* log) {
   }
   const core::ModelConfig cfg = weights.config;
   const std::string source = weights.source;
+  const ModelWeights random_shape = eo.random_weights ? weights : ModelWeights{};
   SQZ_TRY(engine, make_cuda_engine(std::move(weights), eo));
   cudaDeviceProp prop{};
   SQZ_CHECK(cuda_ok(cudaGetDeviceProperties(&prop, 0), "device properties"));
@@ -324,19 +355,25 @@ Status run_cuda_capture(const CudaCaptureOptions& opt, std::FILE* log) {
   meta.model = cfg;
   meta.model_source = source;
   meta.notes = eo.random_weights ? "random bf16 weights generated on the device (timing only)" : "";
+  if (!opt.layer_similarity.empty())
+    meta.notes += fmt::format("{}squeeze (p < 1) layer budgets from the similarity profile of {} "
+                              "({} layers, resampled by depth)", meta.notes.empty() ? "" : "; ",
+                              opt.similarity_source.empty() ? "the command line" : opt.similarity_source,
+                              opt.layer_similarity.size());
   SQZ_CHECK(w.write_meta(meta));
   if (log) std::fprintf(log, "%s, %d SMs, copy %.0f GB/s, model %s\n", prop.name, prop.multiProcessorCount, bw / 1e9, cfg.name.c_str());
 
+  // Grouped by setting (policy, B, p), batches ascending inside a group.
   std::vector<RunSpec> specs;
-  for (const auto& pol : opt.policies)
-    for (int b : opt.batches) {
-      if (pol == "full") {
-        specs.push_back({pol, 0, 1.0, b});
-        continue;
-      }
-      for (int budget : opt.budgets)
-        for (double p : opt.ps) specs.push_back({pol, budget, p, b});
+  for (const auto& pol : opt.policies) {
+    if (pol == "full") {
+      for (int b : opt.batches) specs.push_back({pol, 0, 1.0, b});
+      continue;
     }
+    for (int budget : opt.budgets)
+      for (double p : opt.ps)
+        for (int b : opt.batches) specs.push_back({pol, budget, p, b});
+  }
   std::mt19937 rng(opt.seed);
   // Warm-up: module load, cuBLASLt heuristics, workspace growth stay out of the measured runs.
   {
@@ -346,7 +383,22 @@ Status run_cuda_capture(const CudaCaptureOptions& opt, std::FILE* log) {
     if (!r.ok()) return r.error();
   }
   std::vector<double> plain_step_ms;
-  for (const auto& s : specs) {
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const auto& s = specs[i];
+    // A new setting on random weights gets a fresh engine: the workspace the engine keeps from
+    // the previous setting's largest batch would otherwise shrink this setting's largest batch
+    // that fits. (Loaded models keep one engine: their weights are not kept on the host.)
+    const bool new_setting = i > 0 && (s.policy != specs[i - 1].policy ||
+                                       s.budget != specs[i - 1].budget || s.p != specs[i - 1].p);
+    if (new_setting && eo.random_weights) {
+      engine.reset();
+      SQZ_TRY(fresh, make_cuda_engine(random_shape, eo));
+      engine = std::move(fresh);
+      CudaCaptureOptions warm = opt;
+      warm.gen_tokens = 2;
+      auto wr = measure_run(*engine, s, warm, rng);
+      if (!wr.ok() && log) std::fprintf(log, "warm-up %s: %s\n", s.policy.c_str(), wr.error().message.c_str());
+    }
     auto r = measure_run(*engine, s, opt, rng);
     core::RunRecord rec;
     if (!r.ok()) {

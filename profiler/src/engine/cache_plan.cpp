@@ -8,6 +8,9 @@
 #include "squeeze/profiler/cpu_engine.hpp"
 #include "squeeze/profiler/device_info.hpp"
 #include "squeeze/profiler/engine.hpp"
+#ifdef SQUEEZE_HAVE_CUDA
+#include "squeeze/profiler/cuda/cuda_engine.hpp"
+#endif
 
 namespace squeeze::profiler {
 
@@ -76,10 +79,14 @@ Result<std::vector<float>> Engine::decode(SequenceId id, int token) {
 Result<std::unique_ptr<Engine>> make_engine(const std::string& device, ModelWeights weights) {
   if (device == "cpu") return make_cpu_engine(std::move(weights));
   if (device == "cuda") {
-    if (!cuda_built())
-      return make_error("--device cuda: this build has no CUDA backend (configure with "
-                        "-DSQUEEZE_BUILD_CUDA=ON on a machine with the CUDA toolkit), use --device cpu", 2);
-    return make_error("--device cuda: the CUDA engine is not available in this build yet", 2);
+#ifdef SQUEEZE_HAVE_CUDA
+    // Errors (no device, unsupported shape, out of memory) come back from the engine itself.
+    SQZ_TRY(engine, make_cuda_engine(std::move(weights)));
+    return std::unique_ptr<Engine>(std::move(engine));
+#else
+    return make_error("--device cuda: this build has no CUDA backend (configure with "
+                      "-DSQUEEZE_BUILD_CUDA=ON on a machine with the CUDA toolkit), use --device cpu", 2);
+#endif
   }
   return make_error(fmt::format("unknown device '{}' (expected cpu or cuda)", device), 2);
 }

@@ -27,7 +27,16 @@ struct CudaCaptureOptions {
   int kernel_runs = 1;       // the first N runs are repeated with CUPTI on, kernels recorded
   bool calibrate = false;    // also write the calibration table
   unsigned seed = 1;
+  // Per-layer mean similarity of a real model (e.g. from a CPU capture's trace), any depth:
+  // resampled to the model's layers by relative depth, and with p < 1 turned into explicit layer
+  // budgets through core::squeeze_budgets. Random weights have no meaningful similarities of
+  // their own, so squeeze timings need this. Empty: the engine's online similarities.
+  std::vector<double> layer_similarity;
+  std::string similarity_source;  // where layer_similarity came from, recorded in the trace notes
 };
+
+// Linear interpolation of a profile at relative depth j / (n_layers - 1) (same length: unchanged).
+[[nodiscard]] std::vector<double> resample_profile(const std::vector<double>& profile, int n_layers);
 
 // Writes the trace; progress lines go to `log`.
 [[nodiscard]] core::Status run_cuda_capture(const CudaCaptureOptions& options, std::FILE* log);
