@@ -2,7 +2,7 @@
 # Rerunnable GPU check on a machine with an NVIDIA GPU: kernel tests, compute-sanitizer memcheck
 # and racecheck on them, the engine test when built, and the decode-attention benchmark against
 # PyTorch SDPA. Binaries come from BIN (default .dev: copy build/<dir>/tests/cuda/cuda_kernels_test,
-# cuda_engine_test and bench/decode_attention_bench there); logs go to OUT (default ./gpu-checks).
+# cuda_engine_test, bench/decode_attention_bench and profiler/squeeze-profile there); logs go to OUT (default ./gpu-checks).
 #
 #   bench/run_gpu_checks.sh [--quick] [--no-bench]
 set -u
@@ -35,6 +35,10 @@ export SQUEEZE_STORIES260K=${SQUEEZE_STORIES260K:-$BIN/models/stories260K.bin}
 [ -x "$BIN/cuda_engine_test" ] && step "engine tests (vs CPU)" engine.log "$BIN/cuda_engine_test"
 [ -x "$BIN/cuda_engine_test" ] && step "memcheck engine tests" engine_memcheck.log timeout $SAN_TIMEOUT "$SAN" \
   --tool memcheck --error-exitcode 3 "$BIN/cuda_engine_test" --gtest_filter=*TeacherForced*:*h2o*
+# The CUDA capture path of the product (squeeze-profile capture --device cuda), when copied to BIN.
+[ -x "$BIN/squeeze-profile" ] && step "squeeze-profile capture cuda" capture.log "$BIN/squeeze-profile" capture \
+  --device cuda --model random:llama-2-7b --out "$OUT/capture.sqz" --policy full,h2o --budget 128 --p 1,0.35 \
+  --batch 1,8 --prompt-len 256 --gen-tokens 8 --kernel-runs 1
 if [ $BENCH = 1 ]; then
   step "decode attention bench" bench.csv "$BIN/decode_attention_bench" $QUICK
   step "vs PyTorch SDPA" compare.log python3 bench/decode_attention_compare.py "$OUT/bench.csv" \
