@@ -13,6 +13,19 @@
 namespace squeeze::sim::cli {
 namespace {
 
+// 260K, 135M, 6.74B: three significant figures whatever the model's size (stories260K is real).
+std::string human_count(std::int64_t n) {
+  const double v = static_cast<double>(n);
+  if (v >= 1e9) return fmt::format("{:.3g}B", v / 1e9);
+  if (v >= 1e6) return fmt::format("{:.3g}M", v / 1e6);
+  if (v >= 1e3) return fmt::format("{:.3g}K", v / 1e3);
+  return fmt::format("{}", n);
+}
+
+}  // namespace
+
+namespace {
+
 using nlohmann::json;
 
 struct InfoOptions {
@@ -135,9 +148,9 @@ void print_text(const std::string& path, const InfoData& d) {
     const auto& c = *m.model;
     fmt::print(
         "model        {}: {} layers, hidden {}, {} heads / {} KV heads, head_dim {}, "
-        "intermediate {}, vocab {}, weights {} ({:.2f} B parameters)\n",
+        "intermediate {}, vocab {}, weights {} ({} parameters)\n",
         c.name, c.n_layers, c.hidden, c.n_heads, c.n_kv_heads, c.head_dim, c.intermediate, c.vocab,
-        core::dtype_name(c.weight_dtype), static_cast<double>(c.parameter_count()) / 1e9);
+        core::dtype_name(c.weight_dtype), human_count(c.parameter_count()));
   } else {
     fmt::print("model        (none recorded)\n");
   }
