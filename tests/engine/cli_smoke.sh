@@ -16,7 +16,12 @@ expect_rc() {  # expected-rc description command...
 if "$profile" devices | grep -q "not built"; then
   expect_rc 2 "--device cuda without CUDA" "$profile" generate --device cuda --model x --prompt hi
   grep -q "no CUDA backend" "$tmp/err" || fail "--device cuda message: $(cat "$tmp/err")"
+  expect_rc 2 "capture --device cuda without CUDA" "$profile" capture --device cuda --out "$tmp/c.sqz"
+  grep -q "no CUDA backend" "$tmp/err" || fail "capture --device cuda message: $(cat "$tmp/err")"
+  expect_rc 2 "calibrate without CUDA" "$profile" calibrate --out "$tmp/c.sqz"
 fi
+expect_rc 2 "capture --device cuda with --prompts" "$profile" capture --device cuda --prompts p.jsonl --out "$tmp/c.sqz"
+expect_rc 2 "capture --device cpu without --prompts" "$profile" capture --model x --out "$tmp/c.sqz"
 expect_rc 2 "unknown device" "$profile" generate --device tpu --model x --prompt hi
 expect_rc 2 "missing --model" "$profile" generate --prompt hi
 expect_rc 2 "missing prompts file" "$profile" capture --model x --prompts "$tmp/none.jsonl" --out "$tmp/t.sqz"
