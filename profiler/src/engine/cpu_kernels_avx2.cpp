@@ -2,11 +2,18 @@
 // eight ymm registers (GCC spills the portable vector-extension version to the stack, at a
 // quarter of the speed). Compiled for AVX2 by the pragma and only called when the CPU has it.
 #if defined(__x86_64__) && defined(__GNUC__)
-#pragma GCC target("avx2,fma")
 #include <immintrin.h>
 
 #include <algorithm>
 #include <cstddef>
+
+// clang ignores GCC's target pragma (the fuzz preset builds with clang): give it the same
+// target through a function attribute applied to everything below.
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#else
+#pragma GCC target("avx2,fma")
+#endif
 
 namespace squeeze::profiler::cpu {
 
@@ -111,4 +118,7 @@ void matmul_nt_range_avx2(const float* x, std::size_t ldx, int rows, const float
 }
 
 }  // namespace squeeze::profiler::cpu
+#if defined(__clang__)
+#pragma clang attribute pop
+#endif
 #endif
