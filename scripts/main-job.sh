@@ -3,14 +3,15 @@
 #   bash scripts/main-job.sh [BUILD_DIR]
 # Costs come from a real H100 capture of a Llama-2-7B-shaped model (CUDA engine, CUPTI, random
 # weights: timings do not depend on values); the layer-importance profile comes from a real model
-# (SmolLM2-135M on 20 XSum articles, CPU engine), resampled to 32 layers by relative depth.
+# (SmolLM2-135M on 20 XSum articles, prompts up to 1024 tokens, CUDA engine on an H100), resampled
+# to 32 layers by relative depth.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${1:-build/release}"
 sim="$build/sim/squeeze-sim"
 report="$build/gui/squeeze-report"
 gpu_trace=traces/llama2-7b-h100-cuda.sqz
-profile_trace=traces/smollm2-xsum.sqz
+profile_trace=traces/h100/smollm2-xsum.sqz
 
 section() { printf '\n== %s\n' "$*"; }
 

@@ -6,6 +6,7 @@
 
 #include "commands.hpp"
 #include "squeeze/profiler/capture.hpp"
+#include "squeeze/profiler/device_info.hpp"
 #include "squeeze/profiler/tokenizer.hpp"
 
 namespace squeeze::profiler::cli {
@@ -27,14 +28,14 @@ struct CaptureArgs {
 };
 
 int run_capture(const CaptureArgs& args) {
-  if (args.device == "cuda") {
-    if (!args.prompts.empty())
-      return report(core::make_error("capture --device cuda measures runs of random prompts; "
-                                     "--prompts is for similarity capture (--device cpu)", 2));
+  // Without --prompts, --device cuda measures timed runs and kernels; with --prompts, either device
+  // captures per-prompt layer similarities (the CUDA engine's are checked against the CPU engine's).
+  if (args.device == "cuda" && args.prompts.empty())
     return run_cuda_capture_command(args.cuda, args.model, args.out);
-  }
   if (args.model.empty() || args.prompts.empty())
-    return report(core::make_error("capture --device cpu needs --model and --prompts", 2));
+    return report(core::make_error(fmt::format("capture --device {} needs --model and --prompts "
+                                               "(--device cuda without --prompts: measured runs)",
+                                               args.device), 2));
   if (args.max_prompt_tokens < 0 || args.limit < 0)
     return report(core::make_error("--max-prompt-tokens and --limit must be >= 0", 2));
   auto prompts = read_prompts(args.prompts, args.field, args.limit);
@@ -46,6 +47,13 @@ int run_capture(const CaptureArgs& args) {
   auto writer = core::TraceWriter::create(args.out, args.overwrite);
   if (!writer.ok()) return report(writer.error());
   auto meta = capture_meta(**engine, args.model, args.device);
+  if (args.device == "cuda") {
+    if (auto gpus = list_gpus(); !gpus.empty()) {
+      meta.gpu_name = gpus.front().name;
+      meta.sm_count = gpus.front().sm_count;
+      meta.gpu_memory_bytes = gpus.front().memory_bytes;
+    }
+  }
   if (auto s = writer->write_meta(meta); !s.ok()) return report(s.error());
 
   CaptureOptions options;
@@ -71,7 +79,7 @@ void add_capture_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--device", args->device, "cpu or cuda")->capture_default_str();
   cmd->add_option("--model", args->model, "llama2.c .bin, Hugging Face directory or GGUF file (cuda: also random:llama-2-7b[-gqa], the default)");
   cmd->add_option("--tokenizer", args->tokenizer, "tokenizer file (default: found beside the model)");
-  cmd->add_option("--prompts", args->prompts, ".txt (one prompt) or .jsonl (one per line); cpu only");
+  cmd->add_option("--prompts", args->prompts, ".txt (one prompt) or .jsonl (one per line): similarity capture on either device");
   cmd->add_option("--out", args->out, "trace file to create (.sqz)")->required();
   cmd->add_option("--max-prompt-tokens", args->max_prompt_tokens, "truncate prompts to N tokens (0: model context)");
   cmd->add_option("--field", args->field, "JSON field holding the prompt")->capture_default_str();

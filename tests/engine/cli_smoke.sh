@@ -20,7 +20,7 @@ if "$profile" devices | grep -q "not built"; then
   grep -q "no CUDA backend" "$tmp/err" || fail "capture --device cuda message: $(cat "$tmp/err")"
   expect_rc 2 "calibrate without CUDA" "$profile" calibrate --out "$tmp/c.sqz"
 fi
-expect_rc 2 "capture --device cuda with --prompts" "$profile" capture --device cuda --prompts p.jsonl --out "$tmp/c.sqz"
+expect_rc 2 "capture --device cuda --prompts without --model" "$profile" capture --device cuda --prompts p.jsonl --out "$tmp/c.sqz"
 expect_rc 2 "capture --device cpu without --prompts" "$profile" capture --model x --out "$tmp/c.sqz"
 expect_rc 2 "unknown device" "$profile" generate --device tpu --model x --prompt hi
 expect_rc 2 "missing --model" "$profile" generate --prompt hi
