@@ -1,5 +1,5 @@
 // squeeze-report: a capacity-planning report from a trace, rendered headless.
-//   squeeze-report TRACE [--hardware h100-sxm,a100-80gb] -o report.html|report.pdf
+//   squeeze-report TRACE [--hardware h100-sxm,a100-80gb] [--similarity-from TRACE] -o report.html|report.pdf
 // Exit status: 0 written, 1 runtime failure, 2 bad input.
 #include <QApplication>
 #include <QCommandLineParser>
@@ -38,7 +38,12 @@ int main(int argc, char** argv) {
   QCommandLineOption prompt_len("prompt-len", "prompt tokens per sequence", "N");
   QCommandLineOption gen_len("gen-len", "generated tokens per sequence", "N");
   QCommandLineOption clusters("clusters", "k-means clusters over layer similarity", "K");
-  parser.addOptions({out, hardware, budget, p, policy, mode, prompt_len, gen_len, clusters});
+  QCommandLineOption similarity_from(
+      "similarity-from",
+      "take the prompts and per-layer similarities from another trace (a real model's profile beside a "
+      "GPU capture with random weights), resampled by relative depth when the layer counts differ",
+      "TRACE");
+  parser.addOptions({out, hardware, budget, p, policy, mode, prompt_len, gen_len, clusters, similarity_from});
   parser.process(app);
 
   const QStringList args = parser.positionalArguments();
@@ -49,7 +54,8 @@ int main(int argc, char** argv) {
   if (suffix != "html" && suffix != "htm" && suffix != "pdf")
     return fail(QString("%1: the report is written as .html or .pdf").arg(out_path), 2);
 
-  auto snapshot = squeeze::gui::load_snapshot(args.first().toStdString());
+  auto snapshot = squeeze::gui::load_snapshot(args.first().toStdString(),
+                                              parser.value(similarity_from).toStdString());
   if (!snapshot.ok()) return fail(QString::fromStdString(snapshot.error().message), 2);
 
   squeeze::gui::ReportOptions options;

@@ -152,6 +152,7 @@ core::Result<ReportDocument> build_report(const TraceSnapshot& trace, const Repo
     row("captured by", trace.meta.tool + " " + trace.meta.tool_version + " on " +
                            (trace.meta.gpu_name.empty() ? trace.meta.device_kind : trace.meta.gpu_name));
     row("created", trace.meta.created_utc);
+    if (!trace.similarity_source.empty()) row("layer similarities from", trace.similarity_source);
     row("prompts / measured runs / kernel records",
         std::to_string(trace.prompts.size()) + " / " + std::to_string(trace.runs.size()) + " / " +
             std::to_string(trace.counts.kernels));
@@ -166,6 +167,9 @@ core::Result<ReportDocument> build_report(const TraceSnapshot& trace, const Repo
            "the attention residual add, averaged over prompt tokens. A layer with high similarity changes its input "
            "little: it is <i>unimportant</i>, and its KV cache can shrink. Layers are split into clusters by exact 1-D "
            "k-means; the highest cluster is the unimportant set.");
+    if (!trace.similarity_source.empty())
+      b.para(QString("These similarities are not this trace's own: they come from <b>%1</b>. Costs and memory still "
+                     "come from this trace's measurements.").arg(esc(q(trace.similarity_source))));
     b.image("similarity", "Per-layer similarity by cluster; whiskers span the prompts.", r.png(), w);
     b.para(QString("Unimportant-set agreement between single prompts and the average: <b>%1</b> "
                    "(1 = every prompt picks the same layers; calibrated mode, which fixes budgets in advance, "

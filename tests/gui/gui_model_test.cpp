@@ -16,6 +16,7 @@
 #include "squeeze/gui/table_model.hpp"
 #include "squeeze/gui/tables.hpp"
 #include "squeeze/gui/timeline_data.hpp"
+#include "squeeze/sim/session.hpp"
 #include "test_support.hpp"
 
 namespace squeeze::gui {
@@ -262,6 +263,38 @@ TEST(Snapshot, MissingOrForeignFilesAreClearErrors) {
   EXPECT_NE(missing.error().message.find("/nonexistent/trace.sqz"), std::string::npos);
   auto foreign = load_snapshot(std::string(SQUEEZE_SOURCE_DIR) + "/traces/FORMAT.md");
   EXPECT_FALSE(foreign.ok());
+}
+
+TEST(Snapshot, SimilarityFromAnotherTraceIsResampledAndDrivesTheSession) {
+  // The 32-layer synthetic trace with the 30-layer SmolLM2 profile captured on an H100.
+  const std::string profile = std::string(SQUEEZE_SOURCE_DIR) + "/traces/h100/smollm2-xsum.sqz";
+  auto own = load_snapshot(test::fixture_trace().toStdString());
+  auto other = load_snapshot(profile);
+  auto mixed = load_snapshot(test::fixture_trace().toStdString(), profile);
+  ASSERT_TRUE(own.ok() && other.ok());
+  ASSERT_TRUE(mixed.ok()) << mixed.error().message;
+  ASSERT_EQ(other->similarities.n_layers, 30);
+  EXPECT_EQ(mixed->similarities.n_layers, 32);
+  EXPECT_EQ(mixed->similarities.rows(), other->similarities.rows());
+  EXPECT_EQ(mixed->prompts.size(), other->prompts.size());
+  EXPECT_EQ(mixed->runs.size(), own->runs.size()) << "runs and costs stay the calibration trace's";
+  EXPECT_NE(mixed->similarity_source.find("resampled by relative depth from 30 to 32 layers"), std::string::npos)
+      << mixed->similarity_source;
+  // First and last layers map onto the source's first and last layers exactly.
+  EXPECT_DOUBLE_EQ(mixed->similarities.value(0, 0), other->similarities.value(0, 0));
+  EXPECT_DOUBLE_EQ(mixed->similarities.value(0, 31), other->similarities.value(0, 29));
+  // The simulator session uses the same profile: its mean equals the mean of the resampled rows.
+  ASSERT_TRUE(mixed->session) << mixed->session_error;
+  ASSERT_EQ(mixed->session->similarity.size(), 32u);
+  for (int l = 0; l < 32; ++l) {
+    double mean = 0;
+    for (int r = 0; r < mixed->similarities.rows(); ++r) mean += mixed->similarities.value(r, l);
+    mean /= mixed->similarities.rows();
+    EXPECT_NEAR(mixed->session->similarity[static_cast<std::size_t>(l)], mean, 1e-9) << "layer " << l;
+  }
+  auto missing = load_snapshot(test::fixture_trace().toStdString(), "/nonexistent/profile.sqz");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("/nonexistent/profile.sqz"), std::string::npos);
 }
 
 }  // namespace

@@ -39,12 +39,19 @@ struct TraceSnapshot {
   // to workers, the fitted model is read-only.
   std::shared_ptr<const sim::PlanningSession> session;
   std::string session_error;
+  // Where the layer similarities come from when not from this trace (load_snapshot's
+  // similarity_from): the other trace's path, its model and whether rows were resampled.
+  std::string similarity_source;
 
   // Typical prompt length of the trace: the median prompt token count, 0 when unknown.
   [[nodiscard]] int typical_prompt_len() const;
 };
 
 // Reads a trace. Errors name the path and say what is wrong (missing, not a trace, no model).
-[[nodiscard]] core::Result<TraceSnapshot> load_snapshot(const std::string& path);
+// similarity_from: another trace whose prompts and per-layer similarities replace this trace's
+// (e.g. a real model's profile beside a GPU capture with random weights); each prompt's row is
+// resampled by relative depth when the layer counts differ, as squeeze-sim --similarity-from does.
+[[nodiscard]] core::Result<TraceSnapshot> load_snapshot(const std::string& path,
+                                                        const std::string& similarity_from = "");
 
 }  // namespace squeeze::gui
