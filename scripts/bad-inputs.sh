@@ -22,7 +22,7 @@ printf '\xff\xff\xff\xff\xff\xff\xff\x7f{}' > "$w/huge-header.safetensors"
 mkdir -p "$w/hf"; cp "$w/huge-header.safetensors" "$w/hf/model.safetensors"
 printf '{"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 32, "intermediate_size": 8}' > "$w/hf/config.json"
 python3 - "$w" <<'PY'
-import struct, sys, sqlite3, numpy as np
+import array, struct, sys, sqlite3
 w = sys.argv[1]
 # llama2.c header that claims far more weights than the file holds.
 open(f"{w}/truncated.bin", "wb").write(struct.pack("7i", 64, 172, 5, 8, 4, 512, 512) + b"\0" * 1000)
@@ -30,7 +30,7 @@ open(f"{w}/truncated.bin", "wb").write(struct.pack("7i", 64, 172, 5, 8, 4, 512, 
 dim, hid, L, H, KV, V, S = 8, 16, 1, 2, 1, 16, 4
 hs = dim // H
 n = V*dim + L*dim + L*dim*H*hs + 2*L*dim*KV*hs + L*H*hs*dim + L*dim + 3*L*hid*dim + dim + S*hs
-wts = np.ones(n, np.float32); wts[5] = np.nan; wts[9] = np.inf
+wts = array.array('f', [1.0] * n); wts[5] = float('nan'); wts[9] = float('inf')
 open(f"{w}/nan.bin", "wb").write(struct.pack("7i", dim, hid, L, H, KV, V, S) + wts.tobytes())
 # llama2.c header with n_heads not dividing dim.
 open(f"{w}/bad-heads.bin", "wb").write(struct.pack("7i", 64, 172, 5, 7, 4, 512, 512))
@@ -47,12 +47,19 @@ fails=0
 row() {  # row "what" command...
   local what="$1"; shift
   local out rc
-  out=$("$@" 2>&1 >/dev/null | grep -v '^\s*$' | head -n 1)
+  # Qt's note about XDG_RUNTIME_DIR is the environment talking, not squeeze: skip it.
+  out=$("$@" 2>&1 >/dev/null | grep -v '^\s*$' | grep -v '^QStandardPaths:' | head -n 1)
   rc=$?
-  "$@" >/dev/null 2>&1; rc=$?
+  local all
+  all=$("$@" 2>&1 >/dev/null); rc=$?
   local verdict="ok"
   if [ "$rc" -ge 128 ] || { [ "$rc" -eq 0 ] && [ -z "${ANSWER_PATTERN:-}" ]; }; then
     verdict="FAIL"; fails=$((fails + 1))
+  fi
+  # Under the asan preset a sanitizer report exits 1 like an ordinary error: look for it.
+  if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' <<<"$all"; then
+    verdict="FAIL (sanitizer: $(grep -m1 -oE '(Address|Leak)Sanitizer: [a-z-]+|runtime error: .{0,60}' <<<"$all"))"
+    fails=$((fails + 1))
   fi
   # A planning question whose answer is "no" (it does not fit) is an answer, not an error: it
   # exits 0, and the row passes only if the output says so plainly.
@@ -67,7 +74,8 @@ row() {  # row "what" command...
 
 echo "# Bad inputs and what they get"
 echo
-echo "Made by \`bash scripts/bad-inputs.sh > docs/bad-inputs.md\` on $(date -u +%Y-%m-%d) ($(uname -m), CPU build)."
+cuda_note="CPU build"; [ -n "$(ls "$build"/profiler/CMakeFiles/squeeze_profiler.dir/cuda 2>/dev/null)" ] && cuda_note="CUDA build, no GPU visible"
+echo "Made by \`bash scripts/bad-inputs.sh BUILD_DIR > docs/bad-inputs.md\` on $(date -u +%Y-%m-%d) ($(uname -m), $cuda_note)."
 echo "FAIL marks a crash (signal) or a bad input accepted with exit 0. \$TMP is a scratch directory."
 echo
 echo "| bad input | command | exit | message (first line) | verdict |"
@@ -110,6 +118,19 @@ row "export: output in a missing directory" "$sim" export "$trace" --perfetto "$
 if [ -x "$report" ]; then
   row "report: output in a missing directory" env QT_QPA_PLATFORM=offscreen "$report" "$trace" -o "$w/no-such-dir/r.html"
   row "report: not a trace" env QT_QPA_PLATFORM=offscreen "$report" "$w/random.bin" -o "$w/r.html"
+fi
+echo
+# No failing command may leave an output behind that looks whole: every output path named above.
+left=()
+for f in "$w/x.sqz" "$w/y.sqz" "$w/no-such-dir" "$w/r.html" "$w/r.html.tmp"; do
+  [ -e "$f" ] && left+=("${f//$w/\$TMP}")
+done
+# Temporary siblings (writers go through NAME.tmp and rename) must be gone as well.
+while IFS= read -r f; do left+=("${f//$w/\$TMP}"); done < <(find "$w" -name '*.tmp' 2>/dev/null)
+if [ ${#left[@]} -eq 0 ]; then
+  echo "Outputs left behind by the failing commands above (trace, report, export and their .tmp files): **none**."
+else
+  echo "Outputs left behind by failing commands: **${left[*]}** (FAIL)"; fails=$((fails + 1))
 fi
 echo
 [ "$fails" -eq 0 ] || { echo; echo "**$fails FAIL rows**"; exit 1; }

@@ -7,11 +7,12 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 packages=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git python3
   qt6-base-dev libqcustomplot-dev libqcustomplot2.1-qt6
   libboost-graph-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   xvfb xauth
+  clang libclang-rt-dev  # the libFuzzer targets (preset fuzz); libclang-rt-dev holds libFuzzer
 )
 missing=()
 for p in "${packages[@]}"; do

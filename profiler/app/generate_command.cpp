@@ -39,8 +39,10 @@ int run_generate(const GenerateArgs& args) {
   plan.budget_tokens = args.budget_tokens;
   plan.p = args.p;
   if (*kind != core::PolicyKind::Full && args.budget <= 0 && args.budget_tokens <= 0)
-    return report(core::make_error(fmt::format("--policy {} needs --budget F (fraction of the "
-                                               "prompt) or --budget-tokens N", args.policy), 2));
+    return report(core::make_error(fmt::format("--policy {} needs a budget above 0: --budget F (a fraction "
+                                               "of the prompt, in (0, 1]) or --budget-tokens N (N >= 1); "
+                                               "got --budget {} --budget-tokens {}",
+                                               args.policy, args.budget, args.budget_tokens), 2));
   if (*kind != core::PolicyKind::Full && args.budget > 1)
     return report(core::make_error(fmt::format("--budget is a fraction of the prompt in (0, 1], "
                                                "got {} (use --budget-tokens for tokens)", args.budget), 2));
