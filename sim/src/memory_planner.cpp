@@ -1,6 +1,7 @@
 #include "squeeze/sim/memory_planner.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -8,41 +9,94 @@
 #include "squeeze/sim/op_shapes.hpp"
 
 namespace squeeze::sim {
+namespace {
 
-WorkspaceFit fit_workspace(std::span<const double> activation_bytes, std::span<const double> residual_bytes) {
+// Solves the k x k system a x = y (k <= 3) by Gaussian elimination with partial pivoting.
+// Returns false when a pivot vanishes.
+template <std::size_t N>
+bool solve(std::array<std::array<double, N>, N> a, std::array<double, N> y, std::size_t k,
+           std::array<double, N>& x) {
+  for (std::size_t c = 0; c < k; ++c) {
+    std::size_t pivot = c;
+    for (std::size_t r = c + 1; r < k; ++r)
+      if (std::abs(a[r][c]) > std::abs(a[pivot][c])) pivot = r;
+    if (!(std::abs(a[pivot][c]) > 0)) return false;
+    std::swap(a[c], a[pivot]);
+    std::swap(y[c], y[pivot]);
+    for (std::size_t r = c + 1; r < k; ++r) {
+      const double f = a[r][c] / a[c][c];
+      for (std::size_t j = c; j < k; ++j) a[r][j] -= f * a[c][j];
+      y[r] -= f * y[c];
+    }
+  }
+  for (std::size_t c = k; c-- > 0;) {
+    double s = y[c];
+    for (std::size_t j = c + 1; j < k; ++j) s -= a[c][j] * x[j];
+    x[c] = s / a[c][c];
+  }
+  return true;
+}
+
+}  // namespace
+
+WorkspaceFit fit_workspace(std::span<const int> batch, std::span<const int> prompt_len,
+                           std::span<const double> residual_bytes) {
   WorkspaceFit fit;
-  const std::size_t n = std::min(activation_bytes.size(), residual_bytes.size());
+  const std::size_t n = std::min({batch.size(), prompt_len.size(), residual_bytes.size()});
   fit.runs_used = static_cast<int>(n);
   if (n == 0) return fit;
-  double mean_a = 0, mean_r = 0;
+  // Candidate columns, each scaled to unit maximum so that the elimination is well conditioned.
+  std::array<std::vector<double>, 3> column;
   for (std::size_t i = 0; i < n; ++i) {
-    mean_a += activation_bytes[i];
-    mean_r += residual_bytes[i];
+    column[0].push_back(1.0);
+    column[1].push_back(double(batch[i]));
+    column[2].push_back(double(batch[i]) * double(prompt_len[i]));
   }
-  mean_a /= double(n);
-  mean_r /= double(n);
-  double var_a = 0, cov = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    var_a += (activation_bytes[i] - mean_a) * (activation_bytes[i] - mean_a);
-    cov += (activation_bytes[i] - mean_a) * (residual_bytes[i] - mean_r);
+  std::array<double, 3> scale{};
+  for (std::size_t c = 0; c < 3; ++c) {
+    for (double v : column[c]) scale[c] = std::max(scale[c], std::abs(v));
+    if (scale[c] > 0)
+      for (double& v : column[c]) v /= scale[c];
   }
-  // A spread of under 1% in activations cannot separate the slope from the constant.
-  if (n >= 2 && var_a > 1e-4 * mean_a * mean_a * double(n) && cov > 0) {
-    fit.activation_scale = cov / var_a;
-    fit.constant_bytes = mean_r - fit.activation_scale * mean_a;
-    if (fit.constant_bytes < 0) {  // a negative constant is not physical: refit through zero
-      double aa = 0, ar = 0;
-      for (std::size_t i = 0; i < n; ++i) {
-        aa += activation_bytes[i] * activation_bytes[i];
-        ar += activation_bytes[i] * residual_bytes[i];
-      }
-      fit.activation_scale = ar / aa;
-      fit.constant_bytes = 0;
+  // Keep a column only if it is not (nearly) in the span of the kept ones (Gram-Schmidt) and the
+  // runs leave at least one degree of freedom beyond the kept terms.
+  std::vector<std::size_t> kept;
+  std::vector<std::vector<double>> basis;
+  for (std::size_t c = 0; c < 3; ++c) {
+    if (kept.size() + 1 >= n && !kept.empty()) break;
+    std::vector<double> v = column[c];
+    double norm0 = 0;
+    for (double x : v) norm0 += x * x;
+    for (const auto& q : basis) {
+      double dot = 0;
+      for (std::size_t i = 0; i < n; ++i) dot += v[i] * q[i];
+      for (std::size_t i = 0; i < n; ++i) v[i] -= dot * q[i];
     }
-  } else {
-    fit.activation_scale = 1.0;
-    fit.constant_bytes = std::max(0.0, mean_r - mean_a);
+    double norm = 0;
+    for (double x : v) norm += x * x;
+    if (!(norm0 > 0) || norm < 1e-10 * norm0) continue;
+    for (double& x : v) x /= std::sqrt(norm);
+    basis.push_back(std::move(v));
+    kept.push_back(c);
   }
+  std::array<std::array<double, 3>, 3> a{};
+  std::array<double, 3> y{}, x{};
+  for (std::size_t r = 0; r < kept.size(); ++r) {
+    for (std::size_t c = 0; c < kept.size(); ++c)
+      for (std::size_t i = 0; i < n; ++i) a[r][c] += column[kept[r]][i] * column[kept[c]][i];
+    for (std::size_t i = 0; i < n; ++i) y[r] += column[kept[r]][i] * residual_bytes[i];
+  }
+  if (kept.empty() || !solve(a, y, kept.size(), x)) {
+    double mean = 0;
+    for (std::size_t i = 0; i < n; ++i) mean += residual_bytes[i];
+    fit.constant_bytes = mean / double(n);
+    return fit;
+  }
+  std::array<double, 3> coefficient{};
+  for (std::size_t r = 0; r < kept.size(); ++r) coefficient[kept[r]] = x[r] / scale[kept[r]];
+  fit.constant_bytes = coefficient[0];
+  fit.per_sequence_bytes = coefficient[1];
+  fit.per_token_bytes = coefficient[2];
   return fit;
 }
 
@@ -61,64 +115,182 @@ std::int64_t prefill_kv_tokens(std::span<const int> caps, int prompt_len, CacheM
   return total;
 }
 
-MemoryPlanner::MemoryPlanner(core::ModelConfig model, WorkspaceFit workspace, double reserve_fraction)
-    : model_(std::move(model)), workspace_(workspace), reserve_(reserve_fraction) {}
+MemoryPlanner::MemoryPlanner(core::ModelConfig model, WorkspaceFit workspace, double reserve_fraction,
+                             EngineMemoryRule rule)
+    : model_(std::move(model)), workspace_(workspace), reserve_(reserve_fraction), rule_(rule) {}
 
 std::int64_t MemoryPlanner::weights_bytes(int tp) const {
   return model_.parameter_count() * core::dtype_bytes(model_.weight_dtype) / std::max(1, tp);
 }
 
-double MemoryPlanner::activation_bytes(int batch, std::int64_t rows, int tp, bool h2o_scores,
-                                       int prompt_len) const {
+std::int64_t MemoryPlanner::activation_workspace_bytes(std::int64_t tokens, int tp) const {
+  if (tokens <= 0) return 0;
   const LayerShapes s = layer_shapes(model_, tp);
-  const double r = double(rows);
-  // Residual + normed input, q/k/v, attention output, gate/up and the SwiGLU product.
-  const double per_row = 2.0 * s.hidden + s.qkv.n + s.o_proj.k + s.gate_up.n + s.intermediate_per_gpu;
-  double bytes = r * per_row * s.act_bytes + double(batch) * s.lm_head.n * 4.0;
-  // H2O's prefill needs the column sums of one layer's attention probabilities.
-  if (h2o_scores) bytes += double(batch) * s.attention.n_heads * prompt_len * 4.0;
-  return bytes;
+  const std::int64_t h = s.hidden, ab = s.act_bytes;
+  // x (fp32), norm, qkv (fp32), q, attention output, delta (fp32), gate_up (fp32), SwiGLU output,
+  // per-layer cosines (fp32), token metadata (ids, positions, sequence, starts, slots per KV head).
+  const std::int64_t per_token = 4 * h + ab * h + 4LL * s.qkv.n + 2 * ab * s.o_proj.k + 4 * h +
+                                 4LL * s.gate_up.n + ab * s.intermediate_per_gpu +
+                                 4LL * model_.n_layers + 4LL * (4 + s.attention.n_kv_heads);
+  return tokens * per_token + 4;
 }
 
-MemoryBreakdown MemoryPlanner::peak(const Scenario& s, std::span<const int> caps) const {
-  const std::int64_t per_token = kv_bytes_per_token_layer(model_, s.tp);
-  const bool h2o = s.policy == core::PolicyKind::H2O && s.allocation != Allocation::Full;
-  const std::int64_t prefill_rows = std::int64_t(s.batch) *
-      (s.mode == CacheMode::Calibrated ? std::min(s.prompt_len, s.prefill_chunk) : s.prompt_len);
-  const double prefill_act = activation_bytes(s.batch, prefill_rows, s.tp, h2o, s.prompt_len);
-  const double decode_act = activation_bytes(s.batch, s.batch, s.tp, false, s.prompt_len);
-  const std::int64_t prefill_kv =
-      prefill_kv_tokens(caps, s.prompt_len, s.mode, s.prefill_chunk) * per_token * s.batch;
-  const std::int64_t decode_kv = decode_kv_tokens(caps, s.prompt_len, s.gen_len) * per_token * s.batch;
-  const double prefill_total = double(prefill_kv) + workspace_.activation_scale * prefill_act;
-  const double decode_total = double(decode_kv) + workspace_.activation_scale * decode_act;
-  MemoryBreakdown b;
-  b.weights_bytes = weights_bytes(s.tp);
-  b.workspace_bytes = static_cast<std::int64_t>(workspace_.constant_bytes);
-  b.prefill_is_peak = prefill_total > decode_total;
-  b.kv_bytes = b.prefill_is_peak ? prefill_kv : decode_kv;
-  b.activation_bytes = static_cast<std::int64_t>(
-      workspace_.activation_scale * (b.prefill_is_peak ? prefill_act : decode_act));
-  b.total_bytes = b.weights_bytes + b.kv_bytes + b.activation_bytes + b.workspace_bytes;
-  return b;
+std::int64_t MemoryPlanner::decode_workspace_bytes(int batch, int capacity, int tp) const {
+  if (batch <= 0) return 0;
+  const LayerShapes s = layer_shapes(model_, tp);
+  const std::int64_t heads = s.attention.n_heads, d = s.attention.head_dim;
+  // Last rows, fp32 logits, token ids, split-KV partials (output + max/sum), H2O logits over the
+  // largest capacity, softmax statistics.
+  const std::int64_t per_row = std::int64_t(s.act_bytes) * s.hidden + 4LL * s.lm_head.n + 4 +
+                               heads * rule_.attention_splits * (d + 2) * 4 +
+                               heads * std::max(capacity, 1) * 4LL + 2 * heads * 4;
+  return std::int64_t(batch) * per_row;
+}
+
+int MemoryPlanner::full_initial_capacity(int prompt_len) const {
+  return prompt_len + std::max(rule_.full_decode_reserve, 1);
+}
+
+namespace {
+
+// Capacity of a layer at the end of the run: min(cap, sequence) with budgets; a full cache starts
+// at prompt + reserve and doubles whenever a decode step needs one slot more than it holds.
+int full_final_capacity(int initial, std::int64_t sequence) {
+  std::int64_t c = initial;
+  while (c < sequence) c *= 2;
+  return static_cast<int>(std::min<std::int64_t>(c, 1 << 30));
+}
+
+int budget_capacity(int cap, std::int64_t sequence) {
+  return static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(cap, sequence)));
+}
+
+}  // namespace
+
+std::vector<int> MemoryPlanner::layer_capacities(const Scenario& s, std::span<const int> caps) const {
+  const std::int64_t sequence = std::int64_t(s.prompt_len) + s.gen_len;
+  if (s.allocation == Allocation::Full)
+    return std::vector<int>(caps.size(), full_final_capacity(full_initial_capacity(s.prompt_len), sequence));
+  std::vector<int> out;
+  out.reserve(caps.size());
+  for (int cap : caps) out.push_back(budget_capacity(cap, sequence));
+  return out;
+}
+
+std::int64_t MemoryPlanner::prefill_rows(const Scenario& s) {
+  const int per_sequence = s.mode == CacheMode::Calibrated ? std::min(s.prompt_len, s.prefill_chunk) : s.prompt_len;
+  return std::int64_t(s.batch) * std::max(per_sequence, 1);
+}
+
+MemoryBreakdown MemoryPlanner::peak(const Scenario& s, std::span<const int> caps,
+                                    const std::optional<ResidentWorkspace>& resident) const {
+  const LayerShapes sh = layer_shapes(model_, s.tp);
+  const std::int64_t b = s.batch, P = s.prompt_len, kvh = sh.attention.n_kv_heads;
+  const bool full = s.allocation == Allocation::Full;
+  const bool h2o = s.policy == core::PolicyKind::H2O && !full;
+  const std::int64_t kv_token = kv_bytes_per_token_layer(model_, s.tp);  // K and V, one token
+  const std::int64_t slot = kv_token + kvh * (4 + (h2o ? 8 : 0));         // + position (+ score)
+  const std::int64_t row_state = 6 * 4;
+  // Layer capacities right after prefill (no allocation here: the sweep calls this per row).
+  const std::int64_t sequence = std::int64_t(s.prompt_len) + s.gen_len;
+  const int full_initial = full_initial_capacity(s.prompt_len);
+  auto capacity_of = [&](int cap) { return full ? full_initial : budget_capacity(cap, sequence); };
+  int max_capacity = 0;
+  for (int cap : caps) max_capacity = std::max(max_capacity, capacity_of(cap));
+  const std::int64_t rows = std::max<std::int64_t>(prefill_rows(s), b);
+  const ResidentWorkspace r = resident.value_or(ResidentWorkspace{rows, s.batch, max_capacity});
+  const int batch_rows = std::max(r.batch, s.batch);
+  const std::int64_t act = activation_workspace_bytes(std::max(r.tokens, rows), s.tp);
+
+  MemoryBreakdown best;
+  best.weights_bytes = weights_bytes(s.tp);
+  best.workspace_bytes = std::llround(workspace_.at(s.batch, s.prompt_len));
+  best.total_bytes = INT64_MIN;
+  const std::int64_t fixed = best.weights_bytes + best.workspace_bytes + act;
+  auto moment = [&](std::int64_t kv, std::int64_t other, bool prefill) {
+    const std::int64_t total = fixed + kv + other;
+    if (total > best.total_bytes) {
+      best.total_bytes = total;
+      best.kv_bytes = kv;
+      best.activation_bytes = act + other;
+      best.prefill_is_peak = prefill;
+    }
+  };
+  auto arena = [&](int c) { return b * (c * slot + row_state); };
+
+  const int post_capacity = std::max(r.capacity, max_capacity);
+  std::int64_t arenas = 0;
+  if (s.mode == CacheMode::Online) {
+    // Every layer's prompt K/V (and H2O's fp64 column sums) is allocated before the first arena;
+    // arenas are then built layer by layer, each followed by freeing that layer's prompt cache.
+    const std::int64_t prompt_kv = b * P * kv_token;
+    const std::int64_t column_sums = h2o ? std::int64_t(caps.size()) * b * kvh * P * 8 : 0;
+    const std::int64_t dec_before = decode_workspace_bytes(batch_rows, r.capacity, s.tp);
+    std::int64_t held = std::int64_t(caps.size()) * prompt_kv;
+    for (int cap : caps) {
+      const int c = capacity_of(cap);
+      held += arena(c);
+      moment(held, dec_before + column_sums + b * kvh * c * 4, true);  // + compaction map
+      held -= prompt_kv;
+      arenas += arena(c);
+    }
+    // The decode workspace is resized for the arenas' capacity while the column sums still live.
+    moment(arenas, decode_workspace_bytes(batch_rows, post_capacity, s.tp) + column_sums, true);
+  } else {
+    // Chunked prefill with budgets applied per chunk: each layer's arena plus one chunk of new
+    // K/V (never more than the prompt), H2O scores over the same positions.
+    std::int64_t held = 0, column_sums = 0;
+    for (int cap : caps) {
+      const int c = capacity_of(cap);
+      const std::int64_t window = std::min<std::int64_t>(P, std::int64_t(c) + s.prefill_chunk);
+      held += arena(c) + b * kv_token * std::max<std::int64_t>(0, window - c);
+      if (h2o) column_sums += b * kvh * window * 8;
+      arenas += arena(c);
+    }
+    moment(held, decode_workspace_bytes(batch_rows, post_capacity, s.tp) + column_sums, true);
+  }
+  // Decode. A full cache that outgrows its reserve doubles layer by layer: while the last layer
+  // is copied both its old and new arenas are held.
+  const int grown = full ? full_final_capacity(full_initial, sequence) : max_capacity;
+  if (full && !caps.empty() && grown > max_capacity) {
+    const int previous = grown / 2;
+    const std::int64_t new_arenas = std::int64_t(caps.size()) * arena(grown);
+    const std::int64_t old_kv_slots = b * previous * (slot);
+    moment(new_arenas + old_kv_slots,
+           decode_workspace_bytes(batch_rows, std::max(post_capacity, previous), s.tp), false);
+    moment(new_arenas, decode_workspace_bytes(batch_rows, std::max(post_capacity, grown), s.tp), false);
+  } else {
+    moment(arenas, decode_workspace_bytes(batch_rows, post_capacity, s.tp), false);
+  }
+  return best;
+}
+
+ResidentWorkspace MemoryPlanner::workspace_after(const Scenario& s, std::span<const int> caps,
+                                                 const ResidentWorkspace& before) const {
+  const std::vector<int> capacity = layer_capacities(s, caps);
+  ResidentWorkspace after = before;
+  after.tokens = std::max({before.tokens, prefill_rows(s), std::int64_t(s.batch)});
+  after.batch = std::max(before.batch, s.batch);
+  if (!capacity.empty()) after.capacity = std::max(before.capacity, *std::max_element(capacity.begin(), capacity.end()));
+  return after;
 }
 
 int MemoryPlanner::max_batch(Scenario s, std::span<const int> caps, const GpuSpec& gpu) const {
   const auto usable = static_cast<std::int64_t>(double(gpu.memory_bytes) * (1.0 - reserve_));
-  auto fits = [&](std::int64_t batch) {
+  auto total = [&](std::int64_t batch) {
     s.batch = static_cast<int>(batch);
-    return peak(s, caps).total_bytes <= usable;
+    return peak(s, caps).total_bytes;
   };
-  // KV and activations are proportional to the batch, so peak = fixed + batch x per_sequence and
-  // the answer is one division; the checks around it absorb integer rounding.
-  s.batch = 1;
-  const MemoryBreakdown one = peak(s, caps);
-  const std::int64_t fixed = one.weights_bytes + one.workspace_bytes;
-  const std::int64_t per_sequence = std::max<std::int64_t>(1, one.total_bytes - fixed);
-  if (one.total_bytes > usable) return 0;
-  std::int64_t batch = std::min<std::int64_t>((usable - fixed) / per_sequence, 1 << 24);
-  while (batch > 1 && !fits(batch)) --batch;
-  while (batch < (1 << 24) && fits(batch + 1)) ++batch;
+  // Every term of the peak is affine in the batch, so peak = fixed + batch x per_sequence and the
+  // answer is one division; the checks around it absorb integer rounding.
+  const std::int64_t one = total(1);
+  if (one > usable) return 0;
+  const std::int64_t per_sequence = std::max<std::int64_t>(1, total(2) - one);
+  const std::int64_t fixed = one - per_sequence;
+  constexpr std::int64_t kLimit = 1 << 24;
+  std::int64_t batch = std::clamp<std::int64_t>((usable - fixed) / per_sequence, 1, kLimit);
+  while (batch > 1 && total(batch) > usable) --batch;
+  while (batch < kLimit && total(batch + 1) <= usable) ++batch;
   return static_cast<int>(batch);
 }
 
@@ -142,9 +314,13 @@ MemoryPlan MemoryPlanner::plan(const Scenario& s, std::span<const int> caps, con
   } else {
     Scenario at_max = s;
     at_max.batch = plan.max_batch;
-    plan.limit = peak(at_max, caps).prefill_is_peak
-                     ? "limited by the prefill peak (full prompt KV before compression)"
-                     : "limited by the decode KV at the end of generation";
+    if (!peak(at_max, caps).prefill_is_peak)
+      plan.limit = "limited by the decode KV at the end of generation";
+    else if (s.mode == CacheMode::Online)
+      plan.limit = "limited by the prefill peak (every layer's full prompt KV held while the budgeted "
+                   "arenas are built)";
+    else
+      plan.limit = "limited by the chunked prefill (arenas plus one chunk of new KV per layer)";
   }
   return plan;
 }

@@ -66,8 +66,12 @@ core::Result<FittedModel> fit_model(const SimInput& input, std::span<const core:
   SQZ_TRY(plain, StepTimer::create(fitted.cost, input.model, fitted.profiled_gpu, {}));
   SQZ_TRY(h2o, StepTimer::create(fitted.cost, input.model, fitted.profiled_gpu, {1, true, false, false}));
   double residual_times_nodes = 0, nodes_squared = 0;
-  std::vector<double> activations, residuals;
-  const MemoryPlanner raw_memory(input.model, WorkspaceFit{}, 0.0);
+  struct MeasuredPeak {
+    const core::RunRecord* run;
+    Scenario scenario;
+    std::vector<int> caps;
+  };
+  std::vector<MeasuredPeak> peaks;
   for (const auto& run : fit_runs) {
     auto scenario = scenario_of_run(run);
     if (!scenario.ok()) continue;
@@ -85,17 +89,23 @@ core::Result<FittedModel> fit_model(const SimInput& input, std::span<const core:
       nodes_squared += nodes * nodes;
       ++fitted.gap_runs_used;
     }
-    if (run.peak_bytes > 0) {
-      const MemoryBreakdown b = raw_memory.peak(*scenario, caps);
-      activations.push_back(double(b.activation_bytes));
-      residuals.push_back(double(run.peak_bytes - b.weights_bytes - b.kv_bytes));
-    }
+    if (run.peak_bytes > 0) peaks.push_back({&run, *scenario, caps});
   }
   if (nodes_squared > 0) fitted.cost.set_launch_gap_us(std::max(0.0, residual_times_nodes / nodes_squared));
   else fitted.notes.push_back("no measured step times: launch gaps between kernels not calibrated (0)");
-  fitted.workspace = fit_workspace(activations, residuals);
+
+  // Memory: the allocation rule per run, then the overhead fitted on what is left.
+  const MemoryPlanner raw_memory(input.model, WorkspaceFit{}, 0.0);
+  std::vector<int> batch, prompt;
+  std::vector<double> residual;
+  for (const auto& p : peaks) {
+    batch.push_back(p.run->batch);
+    prompt.push_back(p.run->prompt_len);
+    residual.push_back(double(p.run->peak_bytes) - double(raw_memory.peak(p.scenario, p.caps).total_bytes));
+  }
+  fitted.workspace = fit_workspace(batch, prompt, residual);
   if (fitted.workspace.runs_used == 0)
-    fitted.notes.push_back("no measured peaks: workspace not calibrated, activations analytic");
+    fitted.notes.push_back("no measured peaks: memory is the engine's allocation rule alone (no fitted overhead)");
   for (const auto& note : fitted.cost.notes()) fitted.notes.push_back(note);
   return fitted;
 }

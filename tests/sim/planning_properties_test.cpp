@@ -60,7 +60,7 @@ Predictor make_predictor(const std::string& gpu_name = "h100-sxm") {
   fitted.profiled_gpu = gpu;
   fitted.cost = *CostModel::fit(points, gpu);
   fitted.cost.set_launch_gap_us(2.0);
-  fitted.workspace = WorkspaceFit{1.5e9, 1.0, 2};
+  fitted.workspace = WorkspaceFit{1.5e9, 0, 0, 2};
   fitted.layer_similarity = paper_like_similarity(32);
   return std::move(*Predictor::create(fitted, llama7b_shape(), *find_gpu(gpu_name), fitted.layer_similarity));
 }

@@ -100,7 +100,8 @@ TEST_F(SyntheticTrace, FitRecoversAKnownLaunchGapAndWorkspace) {
   ASSERT_TRUE(fitted.ok());
   EXPECT_NEAR(fitted->cost.launch_gap_us(), kGapUs, 1e-6);
   EXPECT_NEAR(fitted->workspace.constant_bytes, kWorkspace, 1e3);
-  EXPECT_NEAR(fitted->workspace.activation_scale, 1.0, 1e-6);
+  EXPECT_NEAR(fitted->workspace.per_sequence_bytes * 64, 0.0, 1e3);
+  EXPECT_NEAR(fitted->workspace.per_token_bytes * 64 * 1024, 0.0, 1e3);
   EXPECT_EQ(fitted->gap_runs_used, static_cast<int>(input->runs.size()));
 }
 

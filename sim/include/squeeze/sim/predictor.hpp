@@ -24,14 +24,15 @@ struct FittedModel {
   core::ModelConfig profiled_model;
   GpuSpec profiled_gpu;
   CostModel cost;
-  WorkspaceFit workspace;
+  WorkspaceFit workspace;                // overhead beyond the allocation rule
   std::vector<double> layer_similarity;  // (profiled layers)
   int gap_runs_used = 0;                 // runs the launch gap was fitted on
   std::vector<std::string> notes;
 };
 
-// Fits the cost tables on input.calibration, then the launch gap and workspace on `fit_runs`
-// (validate passes all runs but one). profiled_gpu_override: the GPU the trace was captured on,
+// Fits the cost tables on input.calibration, then the launch gap and the memory overhead on
+// `fit_runs` (validate passes all runs but one): the residuals of the runs' peaks after the
+// allocation rule, fitted by fit_workspace. profiled_gpu_override: the GPU the trace was captured on,
 // when its name is not in the hardware table.
 [[nodiscard]] core::Result<FittedModel> fit_model(const SimInput& input,
                                                   std::span<const core::RunRecord> fit_runs,
