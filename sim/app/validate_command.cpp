@@ -44,13 +44,18 @@ int run_validate(const ValidateArgs& args) {
                       {"predicted_prefill_ms", r.predicted_prefill_ms},
                       {"measured_peak_bytes", r.measured_peak_bytes},
                       {"predicted_peak_bytes", r.predicted_peak_bytes},
+                      {"predicted_fresh_peak_bytes", r.predicted_fresh_peak_bytes},
+                      {"carried_bytes", r.carried_bytes},
+                      {"engine_history", r.engine_history},
                       {"throughput_error", number_or_null(r.throughput_error)},
-                      {"memory_error", number_or_null(r.memory_error)}});
+                      {"memory_error", number_or_null(r.memory_error)},
+                      {"memory_error_fresh", number_or_null(r.memory_error_fresh)}});
     const nlohmann::json out = {{"trace", args.trace},
                                 {"synthetic_trace", input->synthetic},
                                 {"method", "leave-one-out: calibration tables + the other runs"},
                                 {"throughput_mape", number_or_null(report->throughput_mape)},
                                 {"memory_mape", number_or_null(report->memory_mape)},
+                                {"memory_mape_fresh", number_or_null(report->memory_mape_fresh)},
                                 {"prefill_mape", number_or_null(report->prefill_mape)},
                                 {"runs", runs},
                                 {"notes", report->notes}};
@@ -59,13 +64,14 @@ int run_validate(const ValidateArgs& args) {
   }
   if (input->synthetic) fmt::print("note: SYNTHETIC trace: this checks the simulator against a roofline model, not a GPU\n");
   for (const auto& note : report->notes) fmt::print("note: {}\n", note);
-  fmt::print("{:>4}  {:<30} {:>6} {:>11} {:>11} {:>7}  {:>10} {:>10} {:>7}\n", "run", "label", "batch",
-             "tok/s meas", "tok/s pred", "err", "peak meas", "peak pred", "err");
+  fmt::print("{:>4}  {:<30} {:>6} {:>11} {:>11} {:>7}  {:>10} {:>10} {:>7} {:>9}\n", "run", "label", "batch",
+             "tok/s meas", "tok/s pred", "err", "peak meas", "peak pred", "err", "carried");
   constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
   for (const auto& r : report->runs)
-    fmt::print("{:>4}  {:<30} {:>6} {:>11.1f} {:>11.1f} {:>6.1f}%  {:>8.2f}Gi {:>8.2f}Gi {:>6.1f}%\n", r.run_id,
-               r.label, r.batch, r.measured_tokens_per_s, r.predicted_tokens_per_s, 100 * r.throughput_error,
-               double(r.measured_peak_bytes) / kGiB, double(r.predicted_peak_bytes) / kGiB, 100 * r.memory_error);
+    fmt::print("{:>4}  {:<30} {:>6} {:>11.1f} {:>11.1f} {:>6.1f}%  {:>8.2f}Gi {:>8.2f}Gi {:>6.2f}% {:>7.2f}Gi\n",
+               r.run_id, r.label, r.batch, r.measured_tokens_per_s, r.predicted_tokens_per_s,
+               100 * r.throughput_error, double(r.measured_peak_bytes) / kGiB,
+               double(r.predicted_peak_bytes) / kGiB, 100 * r.memory_error, double(r.carried_bytes) / kGiB);
   fmt::print("\nthroughput MAPE {:.2f}% over {} runs, memory MAPE {:.2f}% over {} runs, prefill MAPE {:.2f}% over {} runs\n",
              100 * report->throughput_mape, report->throughput_runs, 100 * report->memory_mape,
              report->memory_runs, 100 * report->prefill_mape, report->prefill_runs);

@@ -72,7 +72,8 @@ nlohmann::json session_json(const PlanningSession& s, const std::string& hardwar
         {"workspace_bytes", s.fitted.workspace.constant_bytes},
         {"workspace_per_sequence_bytes", s.fitted.workspace.per_sequence_bytes},
         {"workspace_per_token_bytes", s.fitted.workspace.per_token_bytes},
-        {"workspace_runs_used", s.fitted.workspace.runs_used}}},
+        {"workspace_runs_used", s.fitted.workspace.runs_used},
+        {"engine_history", engine_history_name(s.fitted.engine_history)}}},
       {"reserve_fraction", s.reserve_fraction},
       {"notes", s.notes},
   };

@@ -24,9 +24,15 @@ core::Result<SimInput> load_sim_input(const std::string& trace_path) {
   in.calibration = std::move(calibration);
   in.gpu_name = meta.gpu_name;
   if (in.gpu_name.empty() && !in.calibration.empty()) in.gpu_name = in.calibration.front().device;
+  in.gpu_memory_bytes = meta.gpu_memory_bytes;
   SQZ_TRY(runs, reader.runs());
-  for (auto& run : runs)
+  for (auto& run : runs) {
+    if (run.status == "ok" || run.status == "oom") in.attempted_runs.push_back(run);
     if (run.status == "ok") in.runs.push_back(std::move(run));
+  }
+  SQZ_TRY(stats, reader.capture_stats());
+  for (const auto& stat : stats)
+    if (stat.run_id && stat.name == "cupti_kernel_records") in.kernel_rerun_ids.insert(*stat.run_id);
   SQZ_TRY(similarities, reader.similarities());
   in.similarity_prompts = similarities.rows();
   in.layer_similarity = mean_similarity(similarities);

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "squeeze/core/trace_synthetic.hpp"
+#include "squeeze/sim/engine_history.hpp"
 #include "squeeze/sim/predictor.hpp"
 #include "squeeze/sim/sim_input.hpp"
 #include "squeeze/sim/validation.hpp"
@@ -103,6 +104,113 @@ TEST_F(SyntheticTrace, FitRecoversAKnownLaunchGapAndWorkspace) {
   EXPECT_NEAR(fitted->workspace.per_sequence_bytes * 64, 0.0, 1e3);
   EXPECT_NEAR(fitted->workspace.per_token_bytes * 64 * 1024, 0.0, 1e3);
   EXPECT_EQ(fitted->gap_runs_used, static_cast<int>(input->runs.size()));
+}
+
+// Sets every run's measured peak to the engine's allocation rule (with the workspace its engine
+// kept under `history`) plus a constant.
+void peaks_from_rule(SimInput& input, EngineHistory history, std::int64_t overhead) {
+  const MemoryPlanner rule(input.model, WorkspaceFit{});
+  const ResidentMap held = resident_workspaces(input, history, rule);
+  for (auto& run : input.runs) {
+    auto s = scenario_of_run(run);
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    run.peak_bytes = rule.peak(*s, caps_of_run(run, input.model.n_layers), held.at(run.id)).total_bytes + overhead;
+  }
+}
+
+// Peaks that are exactly the allocation rule plus a constant are predicted exactly, each one from
+// the other runs: the rule is what validate predicts with, and the constant is all it fits.
+TEST_F(SyntheticTrace, PeaksFollowingTheAllocationRuleArePredictedExactly) {
+  auto input = load_sim_input(path_);
+  ASSERT_TRUE(input.ok());
+  peaks_from_rule(*input, EngineHistory::Fresh, 123456789);
+  auto report = validate_runs(*input);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(report->memory_runs, static_cast<int>(input->runs.size()));
+  EXPECT_LT(report->memory_mape, 1e-9);
+  for (const auto& r : report->runs) {
+    EXPECT_LT(r.memory_error, 1e-9) << r.label;
+    EXPECT_EQ(r.carried_bytes, 0) << r.label;
+  }
+}
+
+// The held-out run's own peak never enters its prediction; it does enter the others'.
+TEST_F(SyntheticTrace, LeaveOneOutNeverSeesTheHeldOutPeak) {
+  auto input = load_sim_input(path_);
+  ASSERT_TRUE(input.ok());
+  peaks_from_rule(*input, EngineHistory::Fresh, 123456789);
+  auto before = validate_runs(*input);
+  input->runs[3].peak_bytes *= 3;
+  auto after = validate_runs(*input);
+  ASSERT_TRUE(before.ok() && after.ok());
+  EXPECT_EQ(after->runs[3].predicted_peak_bytes, before->runs[3].predicted_peak_bytes);
+  EXPECT_NEAR(after->runs[3].memory_error, 2.0 / 3.0, 1e-9);
+  EXPECT_NE(after->runs[0].predicted_peak_bytes, before->runs[0].predicted_peak_bytes);
+}
+
+// A capture that ran everything on one engine: runs after larger ones carry their workspace, and
+// validate finds that history on the other runs and predicts the carried bytes exactly.
+TEST_F(SyntheticTrace, WorkspaceKeptOnOneEngineIsFoundAndPredicted) {
+  auto input = load_sim_input(path_);
+  ASSERT_TRUE(input.ok());
+  const std::vector<core::RunRecord> synthetic = input->runs;
+  std::vector<core::RunRecord> runs;
+  for (int index : {1, 2, 0, 4, 3}) runs.push_back(synthetic[static_cast<std::size_t>(index)]);
+  runs[4].batch = 1;  // a squeeze run of batch 1 after batches of 16
+  for (std::size_t i = 0; i < runs.size(); ++i) runs[i].id = static_cast<std::int64_t>(i) + 1;
+  input->runs = runs;
+  input->attempted_runs = runs;
+  peaks_from_rule(*input, EngineHistory::OneEngine, 5000000);
+  auto report = validate_runs(*input);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  int carried = 0;
+  for (const auto& r : report->runs) {
+    EXPECT_EQ(r.engine_history, "one-engine") << r.label;
+    EXPECT_LT(r.memory_error, 1e-9) << r.label;
+    carried += r.carried_bytes > 0 ? 1 : 0;
+  }
+  EXPECT_GE(carried, 2);  // the two runs of batch 1 at least
+  EXPECT_GT(report->memory_mape_fresh, 0.01);
+}
+
+// The current capture: a fresh engine per setting, out-of-memory attempts that grew the workspace,
+// and a kernel re-run on the last engine, which inherits what the failed attempt allocated.
+TEST_F(SyntheticTrace, KernelReRunInheritsTheWorkspaceOfAFailedAttempt) {
+  auto input = load_sim_input(path_);
+  ASSERT_TRUE(input.ok());
+  const std::vector<core::RunRecord> synthetic = input->runs;
+  std::vector<core::RunRecord> attempted{synthetic[0], synthetic[1], synthetic[4], synthetic[4], synthetic[1]};
+  attempted[0].batch = 8;
+  core::RunRecord& oom = attempted[3];
+  oom.batch = 48;
+  oom.status = "oom";
+  oom.budget_unit = core::BudgetUnit::None;  // as the capture records a failed run
+  oom.p = 0;
+  oom.layer_budgets.clear();
+  attempted[4].batch = 8;
+  attempted[4].label = "full-b8+cupti";
+  for (std::size_t i = 0; i < attempted.size(); ++i) attempted[i].id = static_cast<std::int64_t>(i) + 1;
+  input->attempted_runs = attempted;
+  input->runs.clear();
+  for (const auto& r : attempted)
+    if (r.status == "ok") input->runs.push_back(r);
+  input->kernel_rerun_ids = {5};
+  input->gpu_memory_bytes = 80LL << 30;
+  peaks_from_rule(*input, EngineHistory::PerSetting, 5000000);
+  auto report = validate_runs(*input);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  ASSERT_EQ(report->runs.size(), 4u);
+  const MemoryPlanner rule(input->model, WorkspaceFit{});
+  const auto& rerun = report->runs.back();
+  EXPECT_EQ(rerun.run_id, 5);
+  // 48 x 1024 activation rows and 48 decode rows instead of 8 x 1024 and 8.
+  EXPECT_EQ(rerun.carried_bytes,
+            rule.activation_workspace_bytes(48 * 1024, 1) - rule.activation_workspace_bytes(8 * 1024, 1) +
+                rule.decode_workspace_bytes(48, 205, 1) - rule.decode_workspace_bytes(8, 1280, 1));
+  for (const auto& r : report->runs) {
+    EXPECT_EQ(r.engine_history, "per-setting") << r.label;
+    EXPECT_LT(r.memory_error, 1e-9) << r.label;
+  }
 }
 
 TEST_F(SyntheticTrace, PlansA70BFromThe7BCalibration) {

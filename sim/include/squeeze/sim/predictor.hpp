@@ -12,6 +12,7 @@
 #include "squeeze/core/result.hpp"
 #include "squeeze/core/trace_types.hpp"
 #include "squeeze/sim/cost_model.hpp"
+#include "squeeze/sim/engine_history.hpp"
 #include "squeeze/sim/memory_planner.hpp"
 #include "squeeze/sim/scenario.hpp"
 #include "squeeze/sim/sim_input.hpp"
@@ -25,14 +26,20 @@ struct FittedModel {
   GpuSpec profiled_gpu;
   CostModel cost;
   WorkspaceFit workspace;                // overhead beyond the allocation rule
+  // The capture procedure that best explains the fitted runs' peaks, and for every attempted run
+  // of the trace the workspace its engine held when it started under that procedure.
+  EngineHistory engine_history = EngineHistory::PerSetting;
+  ResidentMap resident;
   std::vector<double> layer_similarity;  // (profiled layers)
   int gap_runs_used = 0;                 // runs the launch gap was fitted on
   std::vector<std::string> notes;
 };
 
 // Fits the cost tables on input.calibration, then the launch gap and the memory overhead on
-// `fit_runs` (validate passes all runs but one): the residuals of the runs' peaks after the
-// allocation rule, fitted by fit_workspace. profiled_gpu_override: the GPU the trace was captured on,
+// `fit_runs` (validate passes all runs but one): for each engine history the residuals of the
+// runs' peaks after the allocation rule are fitted (fit_workspace), and the history whose fit
+// leaves the smallest mean relative error on those runs is kept (ties: the earlier one in
+// kEngineHistories). profiled_gpu_override: the GPU the trace was captured on,
 // when its name is not in the hardware table.
 [[nodiscard]] core::Result<FittedModel> fit_model(const SimInput& input,
                                                   std::span<const core::RunRecord> fit_runs,

@@ -2,6 +2,8 @@
 // Everything the simulator reads from a trace, as plain values, plus the two ways a model can be
 // given: the trace's own config or a Hugging Face config.json of a model never run here.
 
+#include <cstdint>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -19,6 +21,11 @@ struct SimInput {
   bool synthetic = false;
   std::vector<core::CalibrationPoint> calibration;
   std::vector<core::RunRecord> runs;             // measured runs with status "ok"
+  // Every run the capture attempted that reached the engine (status "ok" or "oom"), in capture
+  // (id) order: the engine's grow-only workspace depends on them (engine_history.hpp).
+  std::vector<core::RunRecord> attempted_runs;
+  std::set<std::int64_t> kernel_rerun_ids;       // runs repeated with CUPTI kernel recording
+  std::int64_t gpu_memory_bytes = 0;             // meta gpu_memory_bytes; 0 unknown
   std::vector<double> layer_similarity;          // (profiled layers) mean over prompts
   int similarity_prompts = 0;
 };
