@@ -37,6 +37,15 @@ bool solve(std::array<std::array<double, N>, N> a, std::array<double, N> y, std:
   return true;
 }
 
+// Byte counts are summed in double (exact below 2^53 bytes, 8 PiB) so that absurd inputs saturate
+// instead of overflowing; converted back saturating.
+std::int64_t saturate(double bytes) {
+  constexpr double kMax = 9.2e18;
+  if (!(bytes < kMax)) return INT64_MAX;
+  if (bytes < -kMax) return INT64_MIN;
+  return std::llround(bytes);
+}
+
 }  // namespace
 
 WorkspaceFit fit_workspace(std::span<const int> batch, std::span<const int> prompt_len,
@@ -123,28 +132,35 @@ std::int64_t MemoryPlanner::weights_bytes(int tp) const {
   return model_.parameter_count() * core::dtype_bytes(model_.weight_dtype) / std::max(1, tp);
 }
 
-std::int64_t MemoryPlanner::activation_workspace_bytes(std::int64_t tokens, int tp) const {
+double MemoryPlanner::activation_workspace(double tokens, int tp) const {
   if (tokens <= 0) return 0;
   const LayerShapes s = layer_shapes(model_, tp);
-  const std::int64_t h = s.hidden, ab = s.act_bytes;
+  const double h = s.hidden, ab = s.act_bytes;
   // x (fp32), norm, qkv (fp32), q, attention output, delta (fp32), gate_up (fp32), SwiGLU output,
   // per-layer cosines (fp32), token metadata (ids, positions, sequence, starts, slots per KV head).
-  const std::int64_t per_token = 4 * h + ab * h + 4LL * s.qkv.n + 2 * ab * s.o_proj.k + 4 * h +
-                                 4LL * s.gate_up.n + ab * s.intermediate_per_gpu +
-                                 4LL * model_.n_layers + 4LL * (4 + s.attention.n_kv_heads);
+  const double per_token = 4 * h + ab * h + 4.0 * s.qkv.n + 2 * ab * s.o_proj.k + 4 * h + 4.0 * s.gate_up.n +
+                           ab * s.intermediate_per_gpu + 4.0 * model_.n_layers + 4.0 * (4 + s.attention.n_kv_heads);
   return tokens * per_token + 4;
 }
 
-std::int64_t MemoryPlanner::decode_workspace_bytes(int batch, int capacity, int tp) const {
+double MemoryPlanner::decode_workspace(double batch, int capacity, int tp) const {
   if (batch <= 0) return 0;
   const LayerShapes s = layer_shapes(model_, tp);
-  const std::int64_t heads = s.attention.n_heads, d = s.attention.head_dim;
+  const double heads = s.attention.n_heads, d = s.attention.head_dim;
   // Last rows, fp32 logits, token ids, split-KV partials (output + max/sum), H2O logits over the
   // largest capacity, softmax statistics.
-  const std::int64_t per_row = std::int64_t(s.act_bytes) * s.hidden + 4LL * s.lm_head.n + 4 +
-                               heads * rule_.attention_splits * (d + 2) * 4 +
-                               heads * std::max(capacity, 1) * 4LL + 2 * heads * 4;
-  return std::int64_t(batch) * per_row;
+  const double per_row = double(s.act_bytes) * s.hidden + 4.0 * s.lm_head.n + 4 +
+                         heads * rule_.attention_splits * (d + 2) * 4 + heads * std::max(capacity, 1) * 4.0 +
+                         2 * heads * 4;
+  return batch * per_row;
+}
+
+std::int64_t MemoryPlanner::activation_workspace_bytes(std::int64_t tokens, int tp) const {
+  return saturate(activation_workspace(double(tokens), tp));
+}
+
+std::int64_t MemoryPlanner::decode_workspace_bytes(int batch, int capacity, int tp) const {
+  return saturate(decode_workspace(double(batch), capacity, tp));
 }
 
 int MemoryPlanner::full_initial_capacity(int prompt_len) const {
@@ -185,48 +201,47 @@ std::int64_t MemoryPlanner::prefill_rows(const Scenario& s) {
 MemoryBreakdown MemoryPlanner::peak(const Scenario& s, std::span<const int> caps,
                                     const std::optional<ResidentWorkspace>& resident) const {
   const LayerShapes sh = layer_shapes(model_, s.tp);
-  const std::int64_t b = s.batch, P = s.prompt_len, kvh = sh.attention.n_kv_heads;
+  const double b = s.batch, P = s.prompt_len, kvh = sh.attention.n_kv_heads, layers = double(caps.size());
   const bool full = s.allocation == Allocation::Full;
   const bool h2o = s.policy == core::PolicyKind::H2O && !full;
-  const std::int64_t kv_token = kv_bytes_per_token_layer(model_, s.tp);  // K and V, one token
-  const std::int64_t slot = kv_token + kvh * (4 + (h2o ? 8 : 0));         // + position (+ score)
-  const std::int64_t row_state = 6 * 4;
+  const double kv_token = double(kv_bytes_per_token_layer(model_, s.tp));  // K and V, one token
+  const double slot = kv_token + kvh * (4 + (h2o ? 8 : 0));                // + position (+ score)
+  const double row_state = 6 * 4;
   // Layer capacities right after prefill (no allocation here: the sweep calls this per row).
   const std::int64_t sequence = std::int64_t(s.prompt_len) + s.gen_len;
   const int full_initial = full_initial_capacity(s.prompt_len);
   auto capacity_of = [&](int cap) { return full ? full_initial : budget_capacity(cap, sequence); };
   int max_capacity = 0;
   for (int cap : caps) max_capacity = std::max(max_capacity, capacity_of(cap));
-  const std::int64_t rows = std::max<std::int64_t>(prefill_rows(s), b);
+  const std::int64_t rows = std::max<std::int64_t>(prefill_rows(s), s.batch);
   const ResidentWorkspace r = resident.value_or(ResidentWorkspace{rows, s.batch, max_capacity});
-  const int batch_rows = std::max(r.batch, s.batch);
-  const std::int64_t act = activation_workspace_bytes(std::max(r.tokens, rows), s.tp);
+  const double batch_rows = std::max(r.batch, s.batch);
+  const double act = activation_workspace(double(std::max(r.tokens, rows)), s.tp);
+  const double weights = double(weights_bytes(s.tp));
+  const double overhead = std::round(workspace_.at(s.batch, s.prompt_len));
 
-  MemoryBreakdown best;
-  best.weights_bytes = weights_bytes(s.tp);
-  best.workspace_bytes = std::llround(workspace_.at(s.batch, s.prompt_len));
-  best.total_bytes = INT64_MIN;
-  const std::int64_t fixed = best.weights_bytes + best.workspace_bytes + act;
-  auto moment = [&](std::int64_t kv, std::int64_t other, bool prefill) {
-    const std::int64_t total = fixed + kv + other;
-    if (total > best.total_bytes) {
-      best.total_bytes = total;
-      best.kv_bytes = kv;
-      best.activation_bytes = act + other;
-      best.prefill_is_peak = prefill;
+  double best_total = -1e300, best_kv = 0, best_other = 0;
+  bool best_prefill = false;
+  auto moment = [&](double kv, double other, bool prefill) {
+    const double total = weights + overhead + act + kv + other;
+    if (total > best_total) {
+      best_total = total;
+      best_kv = kv;
+      best_other = other;
+      best_prefill = prefill;
     }
   };
   auto arena = [&](int c) { return b * (c * slot + row_state); };
 
   const int post_capacity = std::max(r.capacity, max_capacity);
-  std::int64_t arenas = 0;
+  double arenas = 0;
   if (s.mode == CacheMode::Online) {
     // Every layer's prompt K/V (and H2O's fp64 column sums) is allocated before the first arena;
     // arenas are then built layer by layer, each followed by freeing that layer's prompt cache.
-    const std::int64_t prompt_kv = b * P * kv_token;
-    const std::int64_t column_sums = h2o ? std::int64_t(caps.size()) * b * kvh * P * 8 : 0;
-    const std::int64_t dec_before = decode_workspace_bytes(batch_rows, r.capacity, s.tp);
-    std::int64_t held = std::int64_t(caps.size()) * prompt_kv;
+    const double prompt_kv = b * P * kv_token;
+    const double column_sums = h2o ? layers * b * kvh * P * 8 : 0;
+    const double dec_before = decode_workspace(batch_rows, r.capacity, s.tp);
+    double held = layers * prompt_kv;
     for (int cap : caps) {
       const int c = capacity_of(cap);
       held += arena(c);
@@ -235,34 +250,40 @@ MemoryBreakdown MemoryPlanner::peak(const Scenario& s, std::span<const int> caps
       arenas += arena(c);
     }
     // The decode workspace is resized for the arenas' capacity while the column sums still live.
-    moment(arenas, decode_workspace_bytes(batch_rows, post_capacity, s.tp) + column_sums, true);
+    moment(arenas, decode_workspace(batch_rows, post_capacity, s.tp) + column_sums, true);
   } else {
     // Chunked prefill with budgets applied per chunk: each layer's arena plus one chunk of new
     // K/V (never more than the prompt), H2O scores over the same positions.
-    std::int64_t held = 0, column_sums = 0;
+    double held = 0, column_sums = 0;
     for (int cap : caps) {
       const int c = capacity_of(cap);
-      const std::int64_t window = std::min<std::int64_t>(P, std::int64_t(c) + s.prefill_chunk);
-      held += arena(c) + b * kv_token * std::max<std::int64_t>(0, window - c);
+      const double window = std::min<double>(P, double(c) + s.prefill_chunk);
+      held += arena(c) + b * kv_token * std::max(0.0, window - c);
       if (h2o) column_sums += b * kvh * window * 8;
       arenas += arena(c);
     }
-    moment(held, decode_workspace_bytes(batch_rows, post_capacity, s.tp) + column_sums, true);
+    moment(held, decode_workspace(batch_rows, post_capacity, s.tp) + column_sums, true);
   }
   // Decode. A full cache that outgrows its reserve doubles layer by layer: while the last layer
   // is copied both its old and new arenas are held.
   const int grown = full ? full_final_capacity(full_initial, sequence) : max_capacity;
   if (full && !caps.empty() && grown > max_capacity) {
     const int previous = grown / 2;
-    const std::int64_t new_arenas = std::int64_t(caps.size()) * arena(grown);
-    const std::int64_t old_kv_slots = b * previous * (slot);
-    moment(new_arenas + old_kv_slots,
-           decode_workspace_bytes(batch_rows, std::max(post_capacity, previous), s.tp), false);
-    moment(new_arenas, decode_workspace_bytes(batch_rows, std::max(post_capacity, grown), s.tp), false);
+    const double new_arenas = layers * arena(grown);
+    moment(new_arenas + b * previous * slot, decode_workspace(batch_rows, std::max(post_capacity, previous), s.tp),
+           false);
+    moment(new_arenas, decode_workspace(batch_rows, std::max(post_capacity, grown), s.tp), false);
   } else {
-    moment(arenas, decode_workspace_bytes(batch_rows, post_capacity, s.tp), false);
+    moment(arenas, decode_workspace(batch_rows, post_capacity, s.tp), false);
   }
-  return best;
+  MemoryBreakdown out;
+  out.weights_bytes = saturate(weights);
+  out.workspace_bytes = saturate(overhead);
+  out.kv_bytes = saturate(best_kv);
+  out.activation_bytes = saturate(act + best_other);
+  out.total_bytes = saturate(best_total);
+  out.prefill_is_peak = best_prefill;
+  return out;
 }
 
 ResidentWorkspace MemoryPlanner::workspace_after(const Scenario& s, std::span<const int> caps,

@@ -124,6 +124,9 @@ class MemoryPlanner {
   [[nodiscard]] const EngineMemoryRule& rule() const { return rule_; }
 
  private:
+  [[nodiscard]] double activation_workspace(double tokens, int tp) const;
+  [[nodiscard]] double decode_workspace(double batch, int capacity, int tp) const;
+
   core::ModelConfig model_;
   WorkspaceFit workspace_;
   double reserve_;
