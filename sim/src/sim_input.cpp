@@ -72,7 +72,9 @@ std::vector<double> resample_by_depth(std::span<const double> profile, int n_lay
   return out;
 }
 
-core::Result<core::ModelConfig> load_hf_config(const std::string& path) {
+namespace {
+
+core::Result<core::ModelConfig> load_hf_config_unchecked(const std::string& path) {
   std::filesystem::path file(path);
   if (std::filesystem::is_directory(file)) file /= "config.json";
   std::ifstream stream(file);
@@ -118,6 +120,18 @@ core::Result<core::ModelConfig> load_hf_config(const std::string& path) {
   if (auto status = m.validate(); !status.ok())
     return core::make_error(fmt::format("{}: {}", file.string(), status.error().message), 2);
   return m;
+}
+
+}  // namespace
+
+// value() throws type_error on a field of an unexpected type ("tie_word_embeddings": "yes"): a bad
+// config gets its path and the reason, exit code 2, never a crash.
+core::Result<core::ModelConfig> load_hf_config(const std::string& path) {
+  try {
+    return load_hf_config_unchecked(path);
+  } catch (const nlohmann::json::exception& e) {
+    return core::make_error(fmt::format("{}: a field has an unexpected JSON type ({})", path, e.what()), 2);
+  }
 }
 
 }  // namespace squeeze::sim

@@ -208,6 +208,15 @@ TEST(HfConfig, ReadsTheFieldsAPlannerNeeds) {
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().code, 2);
   EXPECT_NE(missing.error().message.find("num_hidden_layers"), std::string::npos);
+  {  // a field of the wrong JSON type: an error naming the file, not an uncaught type_error
+    std::ofstream(dir / "config.json") << R"({"model_type": "llama", "hidden_size": 64,
+      "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 128, "vocab_size": 32,
+      "tie_word_embeddings": "yes"})";
+  }
+  auto wrong_type = load_hf_config((dir / "config.json").string());
+  ASSERT_FALSE(wrong_type.ok());
+  EXPECT_EQ(wrong_type.error().code, 2);
+  EXPECT_NE(wrong_type.error().message.find("unexpected JSON type"), std::string::npos) << wrong_type.error().message;
   std::filesystem::remove_all(dir);
 }
 

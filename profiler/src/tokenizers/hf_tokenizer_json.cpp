@@ -132,7 +132,9 @@ void find_special_ids(const fs::path& dir, tokenizers::BpeModelData& data) {
 
 }  // namespace
 
-Result<std::unique_ptr<Tokenizer>> load_hf_tokenizer_json(const std::string& path) {
+namespace {
+
+Result<std::unique_ptr<Tokenizer>> load_hf_tokenizer_json_unchecked(const std::string& path) {
   SQZ_TRY(j, read_json(path));
   if (!j.is_object() || !j.contains("model") || !j["model"].is_object())
     return make_error(fmt::format("{}: no \"model\" object; not a tokenizer.json?", path));
@@ -187,6 +189,18 @@ Result<std::unique_ptr<Tokenizer>> load_hf_tokenizer_json(const std::string& pat
   }
   find_special_ids(fs::path(path).parent_path(), data);
   return tokenizers::make_bpe_tokenizer(std::move(data));
+}
+
+}  // namespace
+
+// nlohmann's value()/get() throw type_error when a field has an unexpected JSON type ("special":
+// "yes"); every such file is a bad input, answered with its path and what was wrong, never a crash.
+Result<std::unique_ptr<Tokenizer>> load_hf_tokenizer_json(const std::string& path) {
+  try {
+    return load_hf_tokenizer_json_unchecked(path);
+  } catch (const json::exception& e) {
+    return make_error(fmt::format("{}: a field has an unexpected JSON type ({})", path, e.what()));
+  }
 }
 
 }  // namespace squeeze::profiler
