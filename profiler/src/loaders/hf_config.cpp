@@ -1,5 +1,6 @@
 #include "hf_config.hpp"
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -69,6 +70,16 @@ core::Status parse_rope(const Reader& r, core::ModelConfig& c) {
   SQZ_TRY(low, r.number(*scaling, "low_freq_factor", 1.0));
   SQZ_TRY(high, r.number(*scaling, "high_freq_factor", 4.0));
   SQZ_TRY(original, r.number(*scaling, "original_max_position_embeddings", c.max_seq > 0 ? c.max_seq : 8192));
+  // Range checks before the int conversion: a value past INT_MAX would be undefined behaviour.
+  if (!(original >= 1 && original <= (1 << 24)))
+    return make_error(fmt::format("{}: rope scaling original_max_position_embeddings {} is out of range (1..{})",
+                                  r.path, original, 1 << 24));
+  for (const auto& [name, v] : {std::pair{"factor", factor}, {"low_freq_factor", low}, {"high_freq_factor", high}})
+    if (!(std::isfinite(v) && v > 0))
+      return make_error(fmt::format("{}: rope scaling {} must be a positive number, got {}", r.path, name, v));
+  if (type == "llama3" && !(high > low))  // llama3 smoothing divides by high - low
+    return make_error(fmt::format("{}: llama3 rope scaling needs high_freq_factor > low_freq_factor, got {} and {}",
+                                  r.path, high, low));
   c.rope_scaling.factor = factor;
   c.rope_scaling.low_freq_factor = low;
   c.rope_scaling.high_freq_factor = high;
