@@ -21,7 +21,8 @@ for t in "${targets[@]}"; do
   mkdir -p "$corpus" "$crashes"
   cp -n fuzz/corpus/"$t"/* "$corpus"/ 2>/dev/null || true
   log="build/fuzz-corpus/$t.log"
-  if ./build/fuzz/fuzz/fuzz_"$t" "$corpus" -max_total_time="$seconds" -max_len=65536 \
+  # FUZZ_SEED fixes libFuzzer's mutation sequence (CI sets it, so a brief run is repeatable).
+  if ./build/fuzz/fuzz/fuzz_"$t" "$corpus" -max_total_time="$seconds" -max_len=65536 ${FUZZ_SEED:+-seed=$FUZZ_SEED} \
        -rss_limit_mb=2048 -timeout=10 -artifact_prefix="$crashes/" -print_final_stats=1 >"$log" 2>&1; then
     execs=$(grep -m1 'stat::number_of_executed_units' "$log" | awk '{print $2}')
     echo "fuzz_$t: ${seconds}s, ${execs:-?} inputs, no finding"
