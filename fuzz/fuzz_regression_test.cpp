@@ -40,7 +40,9 @@ int replay(const std::string& target, FuzzBody body) {
       EXPECT_EQ(body(bytes.data(), bytes.size()), 0);
       // Truncations of a valid seed are the commonest real-world corruption: try a few.
       for (std::size_t cut : {bytes.size() / 2, bytes.size() * 9 / 10, std::size_t{7}}) {
-        if (cut < bytes.size()) EXPECT_EQ(body(bytes.data(), cut), 0);
+        if (cut < bytes.size()) {
+          EXPECT_EQ(body(bytes.data(), cut), 0);
+        }
       }
       ++replayed;
     }
