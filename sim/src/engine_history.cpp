@@ -16,10 +16,8 @@ SettingKey setting_of(const core::RunRecord& run) {
 }
 
 bool is_kernel_rerun(const SimInput& input, const core::RunRecord& run) {
-  if (input.kernel_rerun_ids.count(run.id) > 0) return true;
-  const std::string suffix = "+cupti";
-  return run.label.size() >= suffix.size() &&
-         run.label.compare(run.label.size() - suffix.size(), suffix.size(), suffix) == 0;
+  // The capture labels its CUPTI re-runs "+cupti" too (traces without per-run capture stats).
+  return input.kernel_rerun_ids.contains(run.id) || run.label.ends_with("+cupti");
 }
 
 }  // namespace

@@ -70,6 +70,7 @@ core::Result<FittedModel> fit_model(const SimInput& input, std::span<const core:
     const core::RunRecord* run;
     Scenario scenario;
     std::vector<int> caps;
+    std::int64_t fresh_model = 0;  // the allocation rule's peak for a fresh engine
   };
   std::vector<MeasuredPeak> peaks;
   for (const auto& run : fit_runs) {
@@ -97,6 +98,7 @@ core::Result<FittedModel> fit_model(const SimInput& input, std::span<const core:
   // Memory: the allocation rule per run (with the workspace its engine held under each candidate
   // history), then the overhead fitted on what is left.
   const MemoryPlanner raw_memory(input.model, WorkspaceFit{}, 0.0);
+  for (auto& p : peaks) p.fresh_model = raw_memory.peak(p.scenario, p.caps).total_bytes;
   double best_error = 0;
   bool have_best = false;
   std::size_t carried_runs = 0;
@@ -108,8 +110,8 @@ core::Result<FittedModel> fit_model(const SimInput& input, std::span<const core:
     for (const auto& p : peaks) {
       auto it = resident.find(p.run->id);
       const std::optional<ResidentWorkspace> held = it == resident.end() ? std::nullopt : it->second;
-      const std::int64_t model = raw_memory.peak(p.scenario, p.caps, held).total_bytes;
-      if (held && model != raw_memory.peak(p.scenario, p.caps).total_bytes) ++carried;
+      const std::int64_t model = held ? raw_memory.peak(p.scenario, p.caps, held).total_bytes : p.fresh_model;
+      if (model != p.fresh_model) ++carried;
       batch.push_back(p.run->batch);
       prompt.push_back(p.run->prompt_len);
       residual.push_back(double(p.run->peak_bytes) - double(model));

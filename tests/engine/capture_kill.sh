@@ -9,13 +9,7 @@ profile=$1 sim=$2 shared=$3
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
-model="$shared/models/stories260K/stories260K.bin" tok="$shared/models/stories260K/tok512.bin"
-if [ ! -f "$model" ] || [ ! -f "$tok" ]; then
-  command -v python3 >/dev/null || { echo "SKIP: no $model and no python3 to make a stand-in"; exit 77; }
-  model="$tmp/tiny.bin" tok="$tmp/tiny_tok.bin"
-  python3 "$(dirname "$0")/make_tiny_llama2c.py" "$model" "$tok" || fail "make_tiny_llama2c.py failed"
-  echo "no stories260K in $shared: a made-up model of its shape stands in"
-fi
+. "$(dirname "$0")/stories_or_stand_in.sh"
 
 # 400 prompts of made-up text (never the shared data): long enough that the kill lands mid-capture.
 i=0

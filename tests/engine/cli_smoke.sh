@@ -28,15 +28,10 @@ expect_rc 2 "missing --model" "$profile" generate --prompt hi
 expect_rc 2 "missing prompts file" "$profile" capture --model x --prompts "$tmp/none.jsonl" --out "$tmp/t.sqz"
 expect_rc 2 "layers on a missing trace" "$sim" layers "$tmp/none.sqz"
 
-model="$shared/models/stories260K/stories260K.bin" tok="$shared/models/stories260K/tok512.bin"
-if [ -f "$model" ] && [ -f "$tok" ]; then
+. "$(dirname "$0")/stories_or_stand_in.sh"
+if [ "$real" = 1 ]; then
   expect_rc 0 "generate" "$profile" generate --model "$model" --prompt "Once upon a time" --max-new-tokens 40
   grep -q "Lily" "$tmp/out" || fail "greedy story does not mention Lily: $(cat "$tmp/out")"
-else
-  command -v python3 >/dev/null || { echo "no stories260K and no python3: skipping the model part"; exit 77; }
-  model="$tmp/tiny.bin" tok="$tmp/tiny_tok.bin"
-  python3 "$(dirname "$0")/make_tiny_llama2c.py" "$model" "$tok" || fail "make_tiny_llama2c.py failed"
-  echo "no stories260K in $shared: a made-up model of its shape stands in"
 fi
 expect_rc 2 "policy without budget" "$profile" generate --model "$model" --tokenizer "$tok" --prompt "Once" --policy h2o
 expect_rc 0 "generate with h2o squeeze budgets" "$profile" generate --model "$model" --tokenizer "$tok" \

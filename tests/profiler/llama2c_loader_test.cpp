@@ -91,12 +91,15 @@ TEST(Llama2cLoader, StoriesShapedSyntheticFileLoads) {
   EXPECT_EQ(w->token_embedding[8], 0.01f);  // element 8 holds 0.01 * (8 % 7)
 }
 
-// Corrupts stories260K itself when ../shared has it, else the synthetic file of the same shape.
+// stories260K's bytes when ../shared has it, else the synthetic file of the same shape.
+std::vector<std::uint8_t> stories_or_stand_in_bytes() {
+  return std::filesystem::exists(stories_bin()) ? t::read_bytes(stories_bin()) : stories_shaped_bytes();
+}
+
 class Llama2cCorrupt : public ::testing::Test {
  protected:
   void SetUp() override {
-    bytes_ = std::filesystem::exists(stories_bin()) ? t::read_bytes(stories_bin())
-                                                    : stories_shaped_bytes();
+    bytes_ = stories_or_stand_in_bytes();
   }
   // Writes the modified bytes and loads them; the load must fail naming the file.
   std::string load_error() {
@@ -151,8 +154,7 @@ TEST_F(Llama2cCorrupt, UntiedClassifierNeedsItsExtraTensor) {
 
 TEST(Llama2cLoader, UntiedClassifierIsReadAfterFreqCis) {
   t::ScratchDir scratch;
-  auto bytes = std::filesystem::exists(stories_bin()) ? t::read_bytes(stories_bin())
-                                                      : stories_shaped_bytes();
+  auto bytes = stories_or_stand_in_bytes();
   t::set_le<std::int32_t>(bytes, 20, -512);
   const std::size_t wcls_floats = 512 * 64;
   for (std::size_t i = 0; i < wcls_floats; ++i) t::put_le<float>(bytes, static_cast<float>(i) * 0.5f);

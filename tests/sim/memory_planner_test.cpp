@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "squeeze/core/trace_synthetic.hpp"
 #include "squeeze/sim/memory_planner.hpp"
 #include "squeeze/sim/op_shapes.hpp"
 #include "squeeze/sim/step_model.hpp"
@@ -88,17 +89,9 @@ TEST(MemoryPlanner, OnlinePeakIsTheEnginesAllocationByHand) {
 // reproduces every one to the byte, up to 532,740 bytes the rule leaves to the fitted constant
 // (the engine keeps the norm weights and RoPE frequencies in fp32: 532,736; a 4-byte error flag).
 TEST(MemoryPlanner, ReproducesTheCudaEnginesMeasuredPeaks) {
-  core::ModelConfig m;
-  m.name = "llama-2-7b";
-  m.n_layers = 32;
-  m.hidden = 4096;
-  m.n_heads = 32;
-  m.n_kv_heads = 32;
-  m.head_dim = 128;
-  m.intermediate = 11008;
-  m.vocab = 32000;
-  m.tied_embeddings = false;
-  const MemoryPlanner planner(m, WorkspaceFit{});
+  const auto m = core::synthetic_model("llama2-7b");  // the Llama-2-7B shape the engine ran
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  const MemoryPlanner planner(*m, WorkspaceFit{});
   constexpr std::int64_t kUnmodelled = 532740;
   auto run = [](Allocation a, int batch, int prompt, int gen) {
     Scenario s;
