@@ -5,6 +5,12 @@
 // K/V copies that the 50-60 MB L2 cannot hold them, and reports the bytes the kernel must move
 // (K and V once, q and out) over its time. A device-to-device copy of 1 GiB measured in the same
 // run is the ceiling. Writes CSV to stdout; bench/decode_attention_compare.py adds PyTorch SDPA.
+//
+// Two times per shape: `isolated` (events around one launch on an idle GPU: includes the time
+// the GPU waits for the launch to arrive) and `queued` (the launch enqueued behind a spin kernel,
+// as nvbench does, so the events time the kernel as it runs in a busy stream, like the engine's).
+//
+//   decode_attention_bench [--quick] [--shape KV_HEADS,BATCH,KV_LEN]
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -36,8 +42,15 @@ static __global__ void fill_random_bf16(bf16* p, size_t n, unsigned seed) {
   }
 }
 
+// Holds the stream for `ns` so that what is enqueued behind it starts back to back.
+static __global__ void spin_kernel(long long ns) {
+  const long long t0 = clock64();
+  while (clock64() - t0 < ns * 2) {  // clock64 counts SM cycles: <= 2 GHz on these GPUs
+  }
+}
+
 template <class F>
-static float median_ms(F&& launch, int reps) {
+static float median_ms(F&& launch, int reps, bool queued = false) {
   cudaEvent_t a, b;
   CHECK(cudaEventCreate(&a));
   CHECK(cudaEventCreate(&b));
@@ -45,6 +58,7 @@ static float median_ms(F&& launch, int reps) {
   CHECK(cudaDeviceSynchronize());
   std::vector<float> t;
   for (int i = 0; i < reps; ++i) {
+    if (queued) spin_kernel<<<1, 1>>>(100000);  // 100 µs: longer than enqueueing what follows
     CHECK(cudaEventRecord(a));
     launch(i);
     CHECK(cudaEventRecord(b));
@@ -59,8 +73,39 @@ static float median_ms(F&& launch, int reps) {
   return t[t.size() / 2];
 }
 
+static std::vector<int> parse_ints(const std::string& s) {
+  std::vector<int> v;
+  size_t pos = 0;
+  while (pos <= s.size()) {
+    const size_t comma = s.find(',', pos);
+    v.push_back(std::atoi(s.substr(pos, comma - pos).c_str()));
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return v;
+}
+
 int main(int argc, char** argv) {
-  const bool quick = argc > 1 && std::string(argv[1]) == "--quick";
+  bool quick = false;
+  std::vector<int> shape;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--quick") {
+      quick = true;
+    } else if (arg == "--shape" && i + 1 < argc) {
+      shape = parse_ints(argv[++i]);
+    } else {
+      std::fprintf(stderr,
+"usage: decode_attention_bench [--quick] [--shape KV_HEADS,BATCH,KV_LEN]\n"
+                   "  --quick: a 2x2 grid of shapes per KV-head count\n"
+                   "  --shape: one shape only (for ncu)\n");
+      return 2;
+    }
+  }
+  if (!shape.empty() && shape.size() != 3) {
+    std::fprintf(stderr, "--shape wants KV_HEADS,BATCH,KV_LEN\n");
+    return 2;
+  }
   cudaDeviceProp prop{};
   CHECK(cudaGetDeviceProperties(&prop, 0));
 
@@ -76,7 +121,8 @@ int main(int argc, char** argv) {
   CHECK(cudaFree(src));
   CHECK(cudaFree(dst));
   std::printf("# device=%s sms=%d copy_GBps=%.1f\n", prop.name, prop.multiProcessorCount, copy_gbs);
-  std::printf("kv_heads,batch,kv_len,bytes,ours_us,ours_GBps,frac_copy\n");
+  std::printf("kv_heads,batch,kv_len,bytes,ours_us,ours_GBps,frac_copy,queued_us,"
+              "queued_GBps,queued_frac_copy\n");
 
   const int n_heads = 32, hd = 128;
   std::vector<int> batches = {1, 4, 8, 16, 32};
@@ -85,8 +131,14 @@ int main(int argc, char** argv) {
     batches = {1, 8};
     lens = {1024, 16384};
   }
+  std::vector<int> kv_heads_list = {32, 8};
+  if (!shape.empty()) {
+    kv_heads_list = {shape[0]};
+    batches = {shape[1]};
+    lens = {shape[2]};
+  }
   const size_t rotate_floor = size_t(512) << 20;  // >= 8x L2, so reps do not hit cache
-  for (int kv_heads : {32, 8}) {
+  for (int kv_heads : kv_heads_list) {
     for (int batch : batches) {
       for (int len : lens) {
         const size_t kv_elems = size_t(batch) * kv_heads * len * hd;  // one of K or V
@@ -101,8 +153,10 @@ int main(int argc, char** argv) {
         CHECK(cudaMalloc(&v, kv_elems * copies * sizeof(bf16)));
         CHECK(cudaMalloc(&q, size_t(batch) * n_heads * hd * sizeof(bf16)));
         CHECK(cudaMalloc(&out, size_t(batch) * n_heads * hd * sizeof(bf16)));
-        CHECK(cudaMalloc(&work, squeeze::cuda::decode_attention_workspace_bytes(batch, n_heads, hd,
-                                                                                max_splits)));
+        const size_t work_bytes =
+            squeeze::cuda::decode_attention_workspace_bytes(batch, n_heads, hd, max_splits);
+        CHECK(cudaMalloc(&work, work_bytes));
+        CHECK(cudaMemset(work, 0, work_bytes));
         CHECK(cudaMalloc(&lens_d, batch * sizeof(int32_t)));
         fill_random_bf16<<<1024, 256>>>(k, kv_elems * copies, 1);
         fill_random_bf16<<<1024, 256>>>(v, kv_elems * copies, 2);
@@ -113,8 +167,6 @@ int main(int argc, char** argv) {
         a.q = q;
         a.lens = lens_d;
         a.out = out;
-        a.partial_o = work;
-        a.partial_ml = work + size_t(batch) * n_heads * max_splits * hd;
         a.batch = batch;
         a.n_heads = n_heads;
         a.kv_heads = kv_heads;
@@ -123,18 +175,24 @@ int main(int argc, char** argv) {
         a.max_len = len;
         a.max_splits = max_splits;
         a.scale = 1.f / std::sqrt(float(hd));
-        const float ms = median_ms(
-            [&](int i) {
-              a.k_cache = k + kv_elems * (i % copies);
-              a.v_cache = v + kv_elems * (i % copies);
-              CHECK(squeeze::cuda::launch_decode_attention(a, 0));
-            },
-            quick ? 20 : 50);
+        squeeze::cuda::bind_decode_attention_workspace(a, work);
         const double bytes = double(kv_bytes) + 2.0 * batch * n_heads * hd * sizeof(bf16);
-        const double gbs = bytes / (ms * 1e-3) / 1e9;
-        std::printf("%d,%d,%d,%.0f,%.2f,%.1f,%.3f\n", kv_heads, batch, len, bytes, ms * 1e3, gbs,
-                    gbs / copy_gbs);
-        std::fflush(stdout);
+        {
+          auto launch = [&](int i) {
+            a.k_cache = k + kv_elems * (i % copies);
+            a.v_cache = v + kv_elems * (i % copies);
+            CHECK(squeeze::cuda::launch_decode_attention(a, 0));
+          };
+          const int reps = quick ? 20 : 50;
+          const float ms = median_ms(launch, reps);
+          const float queued_ms = median_ms(launch, reps, true);
+          const double gbs = bytes / (ms * 1e-3) / 1e9;
+          const double queued_gbs = bytes / (queued_ms * 1e-3) / 1e9;
+          std::printf("%d,%d,%d,%.0f,%.2f,%.1f,%.3f,%.2f,%.1f,%.3f\n", kv_heads, batch,
+                      len, bytes, ms * 1e3, gbs, gbs / copy_gbs, queued_ms * 1e3, queued_gbs,
+                      queued_gbs / copy_gbs);
+          std::fflush(stdout);
+        }
         cudaFree(k);
         cudaFree(v);
         cudaFree(q);

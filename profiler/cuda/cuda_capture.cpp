@@ -240,7 +240,9 @@ Status calibrate_into(core::TraceWriter& w, const core::ModelConfig& m, const st
       SQZ_CHECK(cuda_ok(cudaMalloc(&v, elems * 2), "calibration V"));
       SQZ_CHECK(cuda_ok(cudaMalloc(&q, size_t(batch) * m.q_dim() * 2), "calibration q"));
       SQZ_CHECK(cuda_ok(cudaMalloc(&out, size_t(batch) * m.q_dim() * 2), "calibration out"));
-      SQZ_CHECK(cuda_ok(cudaMalloc(&work, cuda::decode_attention_workspace_bytes(batch, m.n_heads, m.head_dim, max_splits)), "workspace"));
+      const size_t work_bytes = cuda::decode_attention_workspace_bytes(batch, m.n_heads, m.head_dim, max_splits);
+      SQZ_CHECK(cuda_ok(cudaMalloc(&work, work_bytes), "workspace"));
+      SQZ_CHECK(cuda_ok(cudaMemset(work, 0, work_bytes), "workspace zero"));
       SQZ_CHECK(cuda_ok(cudaMalloc(&lens, batch * 4), "lens"));
       cuda::ops::fill_uniform_bf16(k, elems, 1, 1.f, nullptr);
       cuda::ops::fill_uniform_bf16(v, elems, 2, 1.f, nullptr);
@@ -253,8 +255,6 @@ Status calibrate_into(core::TraceWriter& w, const core::ModelConfig& m, const st
       a.v_cache = v;
       a.lens = lens;
       a.out = out;
-      a.partial_o = work;
-      a.partial_ml = work + size_t(batch) * m.n_heads * max_splits * m.head_dim;
       a.batch = batch;
       a.n_heads = m.n_heads;
       a.kv_heads = m.n_kv_heads;
@@ -263,6 +263,7 @@ Status calibrate_into(core::TraceWriter& w, const core::ModelConfig& m, const st
       a.max_len = len;
       a.max_splits = max_splits;
       a.scale = 1.f / std::sqrt(float(m.head_dim));
+      cuda::bind_decode_attention_workspace(a, work);
       cudaError_t err = cudaSuccess;
       const double us = mean_us([&](int) { if (err == cudaSuccess) err = cuda::ops::decode_attention(a, nullptr); }, 20);
       cudaFree(k); cudaFree(v); cudaFree(q); cudaFree(out); cudaFree(work); cudaFree(lens);

@@ -402,6 +402,9 @@ Status CudaEngineImpl::ensure_workspace(int tokens, int batch, int max_capacity)
                   cuda::decode_attention_workspace_bytes(static_cast<int>(b), cfg_.n_heads,
                                                          cfg_.head_dim, kMaxSplits),
                   "attention splits"));
+    // The split counters in it must start at zero (each launch leaves them so).
+    SQZ_CHECK(cuda_status(cudaMemsetAsync(ws_attn_work_.as<void>(), 0, ws_attn_work_.bytes(), stream_),
+                          "zero attention splits"));
     SQZ_CHECK(get(ws_h2o_logits_, b * nh * std::max<size_t>(cap, 1) * 4, "h2o logits"));
     SQZ_CHECK(get(ws_row_ml_, 2 * b * nh * 4, "softmax stats"));
     ws_batch_ = static_cast<int>(b);
@@ -527,9 +530,6 @@ Status CudaEngineImpl::forward_layers(int tokens, bool prefill_mode, int group_i
       da.logits = h2o ? ws_h2o_logits_.as<float>() : nullptr;
       da.row_max = h2o ? ml : nullptr;
       da.row_sum = h2o ? ml + static_cast<size_t>(batch) * cfg_.n_heads : nullptr;
-      da.partial_o = ws_attn_work_.as<float>();
-      da.partial_ml = ws_attn_work_.as<float>() +
-                      static_cast<size_t>(batch) * cfg_.n_heads * kMaxSplits * cfg_.head_dim;
       da.batch = batch;
       da.n_heads = cfg_.n_heads;
       da.kv_heads = kvh;
@@ -538,6 +538,7 @@ Status CudaEngineImpl::forward_layers(int tokens, bool prefill_mode, int group_i
       da.max_len = max_len;
       da.max_splits = kMaxSplits;
       da.scale = scale;
+      cuda::bind_decode_attention_workspace(da, ws_attn_work_.as<void>());
       observe_begin(l, op::kDecodeAttention);
       SQZ_CHECK(check(cuda::ops::decode_attention(da, stream_), l, "decode attention"));
       observe_end();

@@ -1,6 +1,7 @@
 // Split-KV decode attention against an fp64 softmax reference: GQA ratios 1..8, head dims
 // 8..128, three sequences of different lengths (1, a non-tile length, a length that splits),
-// plus the H2O probability outputs accumulated per KV head.
+// plus the H2O probability outputs accumulated per KV head. Each shape runs with the workspace
+// allowing one split (no merge) and 64 (the last CTA of each split sequence merges).
 #include "cuda_test_util.hpp"
 #include "kernels/decode_attention.cuh"
 #include "kernels/kv_select.cuh"
@@ -12,11 +13,12 @@ struct DecodeCase {
   int head_dim, n_heads, kv_heads;
 };
 
-class CudaDecodeAttention : public ::testing::TestWithParam<DecodeCase> {};
+class CudaDecodeAttention
+    : public ::testing::TestWithParam<std::tuple<DecodeCase, int>> {};  // shape, max splits
 
 TEST_P(CudaDecodeAttention, MatchesReferenceAndH2oProbabilities) {
   SQZ_REQUIRE_GPU();
-  const auto c = GetParam();
+  const auto [c, max_splits] = GetParam();
   std::mt19937 rng(static_cast<unsigned>(100 + c.head_dim + c.n_heads * 3 + c.kv_heads));
   const int hd = c.head_dim, capacity = 3100, batch = 3, group = c.n_heads / c.kv_heads;
   const std::vector<int32_t> lens = {1, 777, 3001};
@@ -29,7 +31,6 @@ TEST_P(CudaDecodeAttention, MatchesReferenceAndH2oProbabilities) {
   std::vector<double> scores0(size_t(batch) * c.kv_heads * capacity);
   for (auto& s : scores0) s = sd(rng);
 
-  const int max_splits = 64;
   DeviceBuffer<__nv_bfloat16> d_q(to_bf16(q)), d_k(to_bf16(k)), d_v(to_bf16(v));
   DeviceBuffer<__nv_bfloat16> d_out(q.size());
   DeviceBuffer<int32_t> d_lens(lens);
@@ -47,8 +48,6 @@ TEST_P(CudaDecodeAttention, MatchesReferenceAndH2oProbabilities) {
   a.logits = d_logits.get();
   a.row_max = d_max.get();
   a.row_sum = d_sum.get();
-  a.partial_o = d_work.get();
-  a.partial_ml = d_work.get() + size_t(batch) * c.n_heads * max_splits * hd;
   a.batch = batch;
   a.n_heads = c.n_heads;
   a.kv_heads = c.kv_heads;
@@ -57,6 +56,14 @@ TEST_P(CudaDecodeAttention, MatchesReferenceAndH2oProbabilities) {
   a.max_len = max_len;
   a.max_splits = max_splits;
   a.scale = scale;
+  SQZ_CUDA_OK(cudaMemset(d_work.get(), 0, decode_attention_workspace_bytes(batch, c.n_heads, hd, max_splits)));
+  bind_decode_attention_workspace(a, d_work.get());
+  // Twice: the split counters the first launch leaves behind must serve the second (same
+  // output); only the second feeds H2O.
+  SQZ_CUDA_OK(launch_decode_attention(a, 0));
+  SQZ_CUDA_OK(cudaDeviceSynchronize());
+  const auto first_out = d_out.download();
+  SQZ_CUDA_OK(cudaMemset(d_out.get(), 0, d_out.size() * sizeof(__nv_bfloat16)));
   SQZ_CUDA_OK(launch_decode_attention(a, 0));
   SQZ_CUDA_OK(launch_h2o_accumulate(d_logits.get(), d_max.get(), d_sum.get(), d_lens.get(),
                                     d_scores.get(), batch, c.n_heads, c.kv_heads, capacity,
@@ -89,7 +96,9 @@ TEST_P(CudaDecodeAttention, MatchesReferenceAndH2oProbabilities) {
     }
   }
   // Output: fp32 scores/softmax then one bf16 rounding (2^-9 relative) of values |o| <= 1.
-  EXPECT_TRUE(all_close(to_float(d_out.download()), ref_out, 2e-3, 1e-2, "attention out"));
+  const auto second_out = d_out.download();
+  EXPECT_TRUE(all_close(to_float(second_out), ref_out, 2e-3, 1e-2, "attention out"));
+  EXPECT_EQ(to_float(first_out), to_float(second_out)) << "a relaunch changed the output";
   // H2O: probabilities in fp32 (exp2f of fp32 logits, ~1e-6 relative), summed in fp64. Slots
   // past each sequence's length keep their old scores.
   auto got_scores = d_scores.download();
@@ -98,15 +107,20 @@ TEST_P(CudaDecodeAttention, MatchesReferenceAndH2oProbabilities) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, CudaDecodeAttention,
-                         ::testing::Values(DecodeCase{128, 32, 32},  // MHA
-                                           DecodeCase{128, 32, 8},   // GQA 4
-                                           DecodeCase{64, 16, 2},    // GQA 8
-                                           DecodeCase{128, 12, 4},   // GQA 3: masked heads
-                                           DecodeCase{8, 8, 4}),     // stories260K-like
+                         ::testing::Combine(
+                             ::testing::Values(DecodeCase{128, 32, 32},  // MHA
+                                               DecodeCase{128, 32, 8},   // GQA 4
+                                               DecodeCase{64, 16, 2},    // GQA 8
+                                               DecodeCase{128, 12, 4},   // GQA 3: masked heads
+                                               DecodeCase{8, 8, 4}),     // stories260K-like
+                             ::testing::Values(1, 64)),
                          [](const auto& info) {
-                           return "hd" + std::to_string(info.param.head_dim) + "_q" +
-                                  std::to_string(info.param.n_heads) + "_kv" +
-                                  std::to_string(info.param.kv_heads);
+                           // (std::get: a structured binding's comma would split the macro's
+                           // arguments)
+                           const DecodeCase c = std::get<0>(info.param);
+                           return "hd" + std::to_string(c.head_dim) + "_q" +
+                                  std::to_string(c.n_heads) + "_kv" + std::to_string(c.kv_heads) +
+                                  "_splits" + std::to_string(std::get<1>(info.param));
                          });
 
 }  // namespace

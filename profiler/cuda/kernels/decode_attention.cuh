@@ -2,12 +2,13 @@
 // Decode attention: split-KV flash-decoding over each sequence's own cache length in one layer.
 //
 // Grid (splits, kv_heads, batch); each CTA takes one KV head of one sequence and a contiguous
-// chunk of its slots, and serves all the query heads of that KV group at once, so every K/V row
-// is read from memory exactly once (GQA without repeating KV heads). A key row of head_dim bf16
+// chunk of its slots, and serves the query heads of that KV group at once, so every K/V row is
+// read from memory once (GQA without repeating KV heads). A key row of head_dim bf16
 // is split over head_dim/8 threads, each loading one 16-byte vector; a 128-thread CTA therefore
 // walks 128*8/head_dim keys side by side, each key group keeping its own online-softmax state,
-// merged in shared memory at the end. Chunks are combined by a second small kernel when a
-// sequence is split (splits > 1).
+// merged in shared memory at the end. When a sequence is split (splits > 1) the last CTA of a
+// (sequence, head group) to finish merges the chunks (a counter in the workspace tells it), so
+// no second kernel waits behind the split ones (measured in bench/results/decode_attention.md).
 //
 // Scores are kept in log2 units (q pre-scaled by scale*log2(e)) so softmax uses exp2.
 // With H2O the raw scores of every slot and each head's final (max, sum) are written out and
@@ -44,7 +45,7 @@ static __global__ void __launch_bounds__(kDecodeThreads)
   __shared__ float sm_acc[KPB][G * HD];
 
   const int split = blockIdx.x, kvh = blockIdx.y, b = blockIdx.z;
-  const int group = a.n_heads / a.kv_heads;  // <= G; heads past it are masked
+  const int group = a.n_heads / a.kv_heads;  // query heads of this CTA, <= G; the rest masked
   const int len = a.lens[b];
   const int start = split * chunk;
   const int end = min(start + chunk, len);
@@ -78,9 +79,9 @@ static __global__ void __launch_bounds__(kDecodeThreads)
   // Uniform trip count for the whole CTA: the shuffles below need every lane of the warp.
   const int n_keys = max(end - start, 0);
   const int iters = (n_keys + KPB * U - 1) / (KPB * U);
-  // Register double buffering: the next iteration's K/V rows are in flight while this one's
-  // dot products and softmax run, so memory stays busy even at low occupancy (GQA groups need
-  // many registers per thread).
+  // The next iteration's K/V rows are double-buffered in registers so loads stay in flight during
+  // the arithmetic at low occupancy (GQA groups need many registers per thread). A cp.async ring
+  // in shared memory instead was slower (bench/results/decode_attention.md).
   uint4 kr[U], vr[U];
   auto load_rows = [&](int it_load, uint4 (&kd)[U], uint4 (&vd)[U]) {
 #pragma unroll
@@ -202,27 +203,55 @@ static __global__ void __launch_bounds__(kDecodeThreads)
       }
     }
   }
-}
+  if (splits == 1) return;
 
-// Merges the splits of one (sequence, head) row. Block: max(head_dim, 32) threads.
-static __global__ void decode_attention_combine_kernel(DecodeAttentionArgs a, int splits) {
-  const int64_t row = blockIdx.x;
-  const int d = threadIdx.x;
-  const float* ml = a.partial_ml + row * a.max_splits * 2;
-  float M = -INFINITY;
-  for (int s = 0; s < splits; ++s) M = fmaxf(M, ml[2 * s]);
-  float L = 0.f, A = 0.f;
-  if (M != -INFINITY) {
-    for (int s = 0; s < splits; ++s) {
-      const float w = exp2f(ml[2 * s] - M);
-      L += ml[2 * s + 1] * w;
-      if (d < a.head_dim) A += a.partial_o[(row * a.max_splits + s) * a.head_dim + d] * w;
+  // The last CTA of this (sequence, head group) merges every split. The fence publishes this
+  // CTA's partials before it counts itself (the CUDA guide's threadFenceReduction pattern).
+  __shared__ bool is_last;
+  __threadfence();
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    unsigned* done = a.split_done + static_cast<int64_t>(b) * a.kv_heads + kvh;
+    is_last = atomicAdd(done, 1u) == static_cast<unsigned>(splits - 1);
+    if (is_last) *done = 0u;  // ready for the next launch
+  }
+  __syncthreads();
+  if (!is_last) return;
+  __threadfence();
+  // Weights exp2(m_s - M) per (head, split) in the scratch the key-group merge is done with
+  // (KPB * HD = 1024 floats per head >= splits); other CTAs' partials are read through L2 (ldcg).
+  float* w = &sm_acc[0][0];
+  for (int g = threadIdx.x / 32; g < group; g += kDecodeThreads / 32) {
+    const int64_t row = static_cast<int64_t>(b) * a.n_heads + head0 + g;
+    const float* ml = a.partial_ml + row * a.max_splits * 2;
+    float M = -INFINITY;
+    for (int s = threadIdx.x % 32; s < splits; s += 32) M = fmaxf(M, __ldcg(ml + 2 * s));
+    M = warp_max(M);
+    float L = 0.f;
+    for (int s = threadIdx.x % 32; s < splits; s += 32) {
+      const float ws = M == -INFINITY ? 0.f : exp2f(__ldcg(ml + 2 * s) - M);
+      w[g * kDecodeMaxSplits + s] = ws;
+      L += __ldcg(ml + 2 * s + 1) * ws;
+    }
+    L = warp_sum(L);
+    if (threadIdx.x % 32 == 0) {
+      sm_l[0][g] = L;
+      if (a.row_max != nullptr) {
+        a.row_max[row] = M;
+        a.row_sum[row] = L;
+      }
     }
   }
-  if (d < a.head_dim) a.out[row * a.head_dim + d] = __float2bfloat16(L > 0.f ? A / L : 0.f);
-  if (d == 0 && a.row_max != nullptr) {
-    a.row_max[row] = M;
-    a.row_sum[row] = L;
+  __syncthreads();
+  for (int o = threadIdx.x; o < group * HD; o += kDecodeThreads) {
+    const int g = o / HD, d = o % HD;
+    const int64_t row = static_cast<int64_t>(b) * a.n_heads + head0 + g;
+    const float* po = a.partial_o + row * a.max_splits * HD + d;
+    float A = 0.f;
+#pragma unroll 8
+    for (int s = 0; s < splits; ++s) A = fmaf(__ldcg(po + static_cast<int64_t>(s) * HD), w[g * kDecodeMaxSplits + s], A);
+    const float L = sm_l[0][g];
+    a.out[row * HD + d] = __float2bfloat16(L > 0.f ? A / L : 0.f);
   }
 }
 
@@ -257,16 +286,16 @@ cudaError_t launch_decode_attention_t(const DecodeAttentionArgs& a, cudaStream_t
     int n = 0;
     if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, decode_attention_kernel<HD, G>,
                                                       kDecodeThreads, 0) != cudaSuccess)
-      n = 4;
+      n = 0;
     return n;
   }();
+  if (ctas_per_sm == 0) return cudaErrorInvalidConfiguration;
   int splits = 1, chunk = 1;
   decode_attention_plan(a, ctas_per_sm, splits, chunk);
+  if (splits > 1 && (a.split_done == nullptr || a.max_splits > kDecodeMaxSplits))
+    return cudaErrorInvalidValue;
   dim3 grid(splits, a.kv_heads, a.batch);
   decode_attention_kernel<HD, G><<<grid, kDecodeThreads, 0, stream>>>(a, chunk, splits);
-  cudaError_t err = launch_status();
-  if (err != cudaSuccess || splits == 1) return err;
-  decode_attention_combine_kernel<<<a.batch * a.n_heads, std::max(HD, 32), 0, stream>>>(a, splits);
   return launch_status();
 }
 

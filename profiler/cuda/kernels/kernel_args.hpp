@@ -75,17 +75,32 @@ struct DecodeAttentionArgs {
   float* row_sum;       // (batch, n_heads) or null: final softmax denominator (H2O)
   float* partial_o;     // (batch, n_heads, max_splits, head_dim) workspace
   float* partial_ml;    // (batch, n_heads, max_splits, 2) workspace: (max, sum) per split
+  // (batch, n_heads) workspace, zero before the first launch: the CTAs of a split sequence count
+  // themselves done here so the last one merges the splits (no second kernel); that CTA leaves
+  // its counter at zero again, so the workspace stays ready for the next launch.
+  unsigned* split_done;
   int batch, n_heads, kv_heads, head_dim, capacity;
   int max_len;     // max over lens (host knows it; sizes the split grid)
-  int max_splits;  // workspace capacity in splits
+  int max_splits;  // workspace capacity in splits (at most kDecodeMaxSplits)
   float scale;     // usually 1/sqrt(head_dim)
 };
 
+// The merge of the last CTA keeps one weight per split per head in the CTA's shared scratch.
+constexpr int kDecodeMaxSplits = 1024;
 
 [[nodiscard]] inline size_t decode_attention_workspace_bytes(int batch, int n_heads, int head_dim,
                                                              int max_splits) {
-  const size_t rows = static_cast<size_t>(batch) * n_heads * max_splits;
-  return rows * (head_dim + 2) * sizeof(float);
+  const size_t rows = static_cast<size_t>(batch) * n_heads;
+  return rows * max_splits * (head_dim + 2) * sizeof(float) + rows * sizeof(unsigned);
+}
+
+// Points the workspace fields of `a` (batch, n_heads, head_dim and max_splits set) into one
+// allocation of decode_attention_workspace_bytes(), which the caller zeroes once after allocating.
+inline void bind_decode_attention_workspace(DecodeAttentionArgs& a, void* work) {
+  const size_t rows = static_cast<size_t>(a.batch) * a.n_heads;
+  a.partial_o = static_cast<float*>(work);
+  a.partial_ml = a.partial_o + rows * a.max_splits * a.head_dim;
+  a.split_done = reinterpret_cast<unsigned*>(a.partial_ml + rows * a.max_splits * 2);
 }
 
 // --- prefill_attention.cuh
