@@ -10,7 +10,7 @@
 // the GPU waits for the launch to arrive) and `queued` (the launch enqueued behind a spin kernel,
 // as nvbench does, so the events time the kernel as it runs in a busy stream, like the engine's).
 //
-//   decode_attention_bench [--quick] [--shape KV_HEADS,BATCH,KV_LEN]
+//   decode_attention_bench [--quick] [--kernel auto,scalar,mma] [--shape KV_HEADS,BATCH,KV_LEN]
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -88,15 +88,34 @@ static std::vector<int> parse_ints(const std::string& s) {
 int main(int argc, char** argv) {
   bool quick = false;
   std::vector<int> shape;
+  using squeeze::cuda::DecodeKernel;
+  std::vector<DecodeKernel> kernels = {DecodeKernel::kAuto};
+  const char* kernel_names[] = {"auto", "scalar", "mma"};
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--quick") {
       quick = true;
+    } else if (arg == "--kernel" && i + 1 < argc) {
+      kernels.clear();
+      const std::string list = argv[++i];
+      for (size_t pos = 0; pos <= list.size();) {
+        const size_t comma = std::min(list.find(',', pos), list.size());
+        const std::string name = list.substr(pos, comma - pos);
+        const auto* it = std::find(std::begin(kernel_names), std::end(kernel_names), name);
+        if (it == std::end(kernel_names)) {
+          std::fprintf(stderr, "--kernel: unknown kernel '%s' (auto, scalar, mma)\n", name.c_str());
+          return 2;
+        }
+        kernels.push_back(static_cast<DecodeKernel>(it - std::begin(kernel_names)));
+        pos = comma + 1;
+      }
     } else if (arg == "--shape" && i + 1 < argc) {
       shape = parse_ints(argv[++i]);
     } else {
       std::fprintf(stderr,
-"usage: decode_attention_bench [--quick] [--shape KV_HEADS,BATCH,KV_LEN]\n"
+"usage: decode_attention_bench [--quick] [--kernel auto,scalar,mma] "
+                   "[--shape KV_HEADS,BATCH,KV_LEN]\n"
+                   "  --kernel: kernels to time (auto: the launcher's choice; mma: tensor cores)\n"
                    "  --quick: a 2x2 grid of shapes per KV-head count\n"
                    "  --shape: one shape only (for ncu)\n");
       return 2;
@@ -121,7 +140,7 @@ int main(int argc, char** argv) {
   CHECK(cudaFree(src));
   CHECK(cudaFree(dst));
   std::printf("# device=%s sms=%d copy_GBps=%.1f\n", prop.name, prop.multiProcessorCount, copy_gbs);
-  std::printf("kv_heads,batch,kv_len,bytes,ours_us,ours_GBps,frac_copy,queued_us,"
+  std::printf("kv_heads,batch,kv_len,kernel,bytes,ours_us,ours_GBps,frac_copy,queued_us,"
               "queued_GBps,queued_frac_copy\n");
 
   const int n_heads = 32, hd = 128;
@@ -177,7 +196,8 @@ int main(int argc, char** argv) {
         a.scale = 1.f / std::sqrt(float(hd));
         squeeze::cuda::bind_decode_attention_workspace(a, work);
         const double bytes = double(kv_bytes) + 2.0 * batch * n_heads * hd * sizeof(bf16);
-        {
+        for (DecodeKernel kernel : kernels) {
+          a.kernel = kernel;
           auto launch = [&](int i) {
             a.k_cache = k + kv_elems * (i % copies);
             a.v_cache = v + kv_elems * (i % copies);
@@ -188,8 +208,8 @@ int main(int argc, char** argv) {
           const float queued_ms = median_ms(launch, reps, true);
           const double gbs = bytes / (ms * 1e-3) / 1e9;
           const double queued_gbs = bytes / (queued_ms * 1e-3) / 1e9;
-          std::printf("%d,%d,%d,%.0f,%.2f,%.1f,%.3f,%.2f,%.1f,%.3f\n", kv_heads, batch,
-                      len, bytes, ms * 1e3, gbs, gbs / copy_gbs, queued_ms * 1e3, queued_gbs,
+          std::printf("%d,%d,%d,%s,%.0f,%.2f,%.1f,%.3f,%.2f,%.1f,%.3f\n", kv_heads, batch,
+                      len, kernel_names[static_cast<int>(kernel)], bytes, ms * 1e3, gbs, gbs / copy_gbs, queued_ms * 1e3, queued_gbs,
                       queued_gbs / copy_gbs);
           std::fflush(stdout);
         }

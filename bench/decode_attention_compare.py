@@ -100,9 +100,9 @@ def main():
            f"torch {torch.__version__}", "",
            "Isolated: one call timed on an idle GPU. Queued: the call enqueued behind a spin kernel "
            "(kernel time in a busy stream). SDPA: PyTorch's fastest backend in each mode.", "",
-           "| kv heads | batch | KV len | MB moved | ours µs | % of copy | SDPA µs | ours/SDPA "
+           "| kv heads | batch | KV len | kernel | MB moved | ours µs | % of copy | SDPA µs | ours/SDPA "
            "| queued µs | queued % of copy | SDPA queued µs | queued ours/SDPA | SDPA backend |",
-           "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+           "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     sdpa_cache = {}
     for r in rows:
         b, h, L = int(r["batch"]), int(r["kv_heads"]), int(r["kv_len"])
@@ -118,7 +118,7 @@ def main():
                   f"{q_ms * 1e3 / queued_us:.2f}", names)
         else:
             sd = ("-", "-", "-", "-", "none ran")
-        out.append(f"| {h} | {b} | {L} | {float(r['bytes']) / 1e6:.1f} | "
+        out.append(f"| {h} | {b} | {L} | {r.get('kernel', 'auto')} | {float(r['bytes']) / 1e6:.1f} | "
                    f"{ours_us:.1f} | {100 * float(r['frac_copy']):.1f} | {sd[0]} | {sd[1]} | "
                    f"{queued_us:.1f} | {100 * float(r['queued_frac_copy']):.1f} | {sd[2]} | "
                    f"{sd[3]} | {sd[4]} |")

@@ -1,7 +1,8 @@
 // Split-KV decode attention against an fp64 softmax reference: GQA ratios 1..8, head dims
 // 8..128, three sequences of different lengths (1, a non-tile length, a length that splits),
 // plus the H2O probability outputs accumulated per KV head. Each shape runs with the workspace
-// allowing one split (no merge) and 64 (the last CTA of each split sequence merges).
+// allowing one split (no merge) and 64 (the last CTA of each split sequence merges), on the
+// scalar kernel and, where built (head_dim 64/128), the tensor-core one.
 #include "cuda_test_util.hpp"
 #include "kernels/decode_attention.cuh"
 #include "kernels/kv_select.cuh"
@@ -14,11 +15,11 @@ struct DecodeCase {
 };
 
 class CudaDecodeAttention
-    : public ::testing::TestWithParam<std::tuple<DecodeCase, int>> {};  // shape, max splits
+    : public ::testing::TestWithParam<std::tuple<DecodeCase, int, DecodeKernel>> {};
 
 TEST_P(CudaDecodeAttention, MatchesReferenceAndH2oProbabilities) {
   SQZ_REQUIRE_GPU();
-  const auto [c, max_splits] = GetParam();
+  const auto [c, max_splits, kernel] = GetParam();
   std::mt19937 rng(static_cast<unsigned>(100 + c.head_dim + c.n_heads * 3 + c.kv_heads));
   const int hd = c.head_dim, capacity = 3100, batch = 3, group = c.n_heads / c.kv_heads;
   const std::vector<int32_t> lens = {1, 777, 3001};
@@ -58,6 +59,7 @@ TEST_P(CudaDecodeAttention, MatchesReferenceAndH2oProbabilities) {
   a.scale = scale;
   SQZ_CUDA_OK(cudaMemset(d_work.get(), 0, decode_attention_workspace_bytes(batch, c.n_heads, hd, max_splits)));
   bind_decode_attention_workspace(a, d_work.get());
+  a.kernel = kernel;
   // Twice: the split counters the first launch leaves behind must serve the second (same
   // output); only the second feeds H2O.
   SQZ_CUDA_OK(launch_decode_attention(a, 0));
@@ -106,21 +108,32 @@ TEST_P(CudaDecodeAttention, MatchesReferenceAndH2oProbabilities) {
   EXPECT_TRUE(all_close(got_f, ref_scores, 1e-5, 1e-4, "h2o scores"));
 }
 
-INSTANTIATE_TEST_SUITE_P(Shapes, CudaDecodeAttention,
-                         ::testing::Combine(
-                             ::testing::Values(DecodeCase{128, 32, 32},  // MHA
-                                               DecodeCase{128, 32, 8},   // GQA 4
-                                               DecodeCase{64, 16, 2},    // GQA 8
-                                               DecodeCase{128, 12, 4},   // GQA 3: masked heads
-                                               DecodeCase{8, 8, 4}),     // stories260K-like
-                             ::testing::Values(1, 64)),
+std::vector<std::tuple<DecodeCase, int, DecodeKernel>> decode_cases() {
+  const DecodeCase shapes[] = {{128, 32, 32},  // MHA
+                               {128, 32, 8},   // GQA 4
+                               {64, 16, 2},    // GQA 8
+                               {128, 12, 4},   // GQA 3: masked heads
+                               {128, 16, 8},   // GQA 2
+                               {8, 8, 4}};     // stories260K-like
+  std::vector<std::tuple<DecodeCase, int, DecodeKernel>> cases;
+  for (const auto& c : shapes)
+    for (int splits : {1, 64}) {
+      cases.emplace_back(c, splits, DecodeKernel::kScalar);
+      if (c.head_dim == 64 || c.head_dim == 128) cases.emplace_back(c, splits, DecodeKernel::kTensorCore);
+    }
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, CudaDecodeAttention, ::testing::ValuesIn(decode_cases()),
                          [](const auto& info) {
                            // (std::get: a structured binding's comma would split the macro's
                            // arguments)
                            const DecodeCase c = std::get<0>(info.param);
                            return "hd" + std::to_string(c.head_dim) + "_q" +
                                   std::to_string(c.n_heads) + "_kv" + std::to_string(c.kv_heads) +
-                                  "_splits" + std::to_string(std::get<1>(info.param));
+                                  "_splits" + std::to_string(std::get<1>(info.param)) +
+                                  (std::get<2>(info.param) == DecodeKernel::kTensorCore ? "_mma"
+                                                                                         : "_scalar");
                          });
 
 }  // namespace

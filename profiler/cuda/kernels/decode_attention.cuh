@@ -17,6 +17,8 @@
 #include <cfloat>
 
 #include "common.cuh"
+#include "decode_attention_merge.cuh"
+#include "decode_attention_mma.cuh"
 #include "kernel_args.hpp"
 
 // Keys per key group per iteration for 4..7 query heads per KV head (register pressure vs loads
@@ -27,9 +29,6 @@
 
 namespace squeeze::cuda {
 
-
-
-constexpr int kDecodeThreads = 128;
 
 template <int HD, int G>
 static __global__ void __launch_bounds__(kDecodeThreads)
@@ -164,7 +163,7 @@ static __global__ void __launch_bounds__(kDecodeThreads)
     }
   }
 
-  // Merge the key groups' softmax states.
+  // Each key group's softmax state, merged per head by the shared epilogue.
 #pragma unroll
   for (int g = 0; g < G; ++g) {
     if (sub == 0) {
@@ -175,84 +174,7 @@ static __global__ void __launch_bounds__(kDecodeThreads)
     for (int j = 0; j < 8; ++j) sm_acc[grp][g * HD + sub * 8 + j] = acc[g][j];
   }
   __syncthreads();
-  for (int o = threadIdx.x; o < G * HD; o += kDecodeThreads) {
-    const int g = o / HD, d = o % HD;
-    if (g >= group) continue;
-    float M = -INFINITY;
-    for (int k = 0; k < KPB; ++k) M = fmaxf(M, sm_m[k][g]);
-    float L = 0.f, A = 0.f;
-    if (M != -INFINITY) {
-      for (int k = 0; k < KPB; ++k) {
-        const float w = exp2f(sm_m[k][g] - M);
-        L += sm_l[k][g] * w;
-        A += sm_acc[k][o] * w;
-      }
-    }
-    const int64_t row = static_cast<int64_t>(b) * a.n_heads + head0 + g;
-    if (splits == 1) {
-      a.out[row * HD + d] = __float2bfloat16(L > 0.f ? A / L : 0.f);
-      if (d == 0 && a.row_max != nullptr) {
-        a.row_max[row] = M;
-        a.row_sum[row] = L;
-      }
-    } else {
-      a.partial_o[(row * a.max_splits + split) * HD + d] = A;
-      if (d == 0) {
-        a.partial_ml[(row * a.max_splits + split) * 2] = M;
-        a.partial_ml[(row * a.max_splits + split) * 2 + 1] = L;
-      }
-    }
-  }
-  if (splits == 1) return;
-
-  // The last CTA of this (sequence, head group) merges every split. The fence publishes this
-  // CTA's partials before it counts itself (the CUDA guide's threadFenceReduction pattern).
-  __shared__ bool is_last;
-  __threadfence();
-  __syncthreads();
-  if (threadIdx.x == 0) {
-    unsigned* done = a.split_done + static_cast<int64_t>(b) * a.kv_heads + kvh;
-    is_last = atomicAdd(done, 1u) == static_cast<unsigned>(splits - 1);
-    if (is_last) *done = 0u;  // ready for the next launch
-  }
-  __syncthreads();
-  if (!is_last) return;
-  __threadfence();
-  // Weights exp2(m_s - M) per (head, split) in the scratch the key-group merge is done with
-  // (KPB * HD = 1024 floats per head >= splits); other CTAs' partials are read through L2 (ldcg).
-  float* w = &sm_acc[0][0];
-  for (int g = threadIdx.x / 32; g < group; g += kDecodeThreads / 32) {
-    const int64_t row = static_cast<int64_t>(b) * a.n_heads + head0 + g;
-    const float* ml = a.partial_ml + row * a.max_splits * 2;
-    float M = -INFINITY;
-    for (int s = threadIdx.x % 32; s < splits; s += 32) M = fmaxf(M, __ldcg(ml + 2 * s));
-    M = warp_max(M);
-    float L = 0.f;
-    for (int s = threadIdx.x % 32; s < splits; s += 32) {
-      const float ws = M == -INFINITY ? 0.f : exp2f(__ldcg(ml + 2 * s) - M);
-      w[g * kDecodeMaxSplits + s] = ws;
-      L += __ldcg(ml + 2 * s + 1) * ws;
-    }
-    L = warp_sum(L);
-    if (threadIdx.x % 32 == 0) {
-      sm_l[0][g] = L;
-      if (a.row_max != nullptr) {
-        a.row_max[row] = M;
-        a.row_sum[row] = L;
-      }
-    }
-  }
-  __syncthreads();
-  for (int o = threadIdx.x; o < group * HD; o += kDecodeThreads) {
-    const int g = o / HD, d = o % HD;
-    const int64_t row = static_cast<int64_t>(b) * a.n_heads + head0 + g;
-    const float* po = a.partial_o + row * a.max_splits * HD + d;
-    float A = 0.f;
-#pragma unroll 8
-    for (int s = 0; s < splits; ++s) A = fmaf(__ldcg(po + static_cast<int64_t>(s) * HD), w[g * kDecodeMaxSplits + s], A);
-    const float L = sm_l[0][g];
-    a.out[row * HD + d] = __float2bfloat16(L > 0.f ? A / L : 0.f);
-  }
+  decode_attention_epilogue<HD, G, KPB>(a, sm_m, sm_l, sm_acc, b, kvh, head0, group, split, splits);
 }
 
 inline int cached_sm_count() {
@@ -268,45 +190,71 @@ inline int cached_sm_count() {
 
 // Splits so that the grid fills the resident capacity of the GPU about once (one wave of equal
 // chunks finishes together; more CTAs than fit would leave a partial second wave), but no chunk
-// under 128 keys.
-inline void decode_attention_plan(const DecodeAttentionArgs& a, int ctas_per_sm, int& splits,
-                                  int& chunk) {
+// under 128 keys, and no more splits than the kernel's merge can hold.
+inline void decode_attention_plan(const DecodeAttentionArgs& a, int ctas_per_sm, int split_cap,
+                                  int& splits, int& chunk) {
   const int work = std::max(a.batch * a.kv_heads, 1);
   const int want = std::max(1, std::max(ctas_per_sm, 1) * cached_sm_count() / work);  // <= 1 wave
   const int by_len = std::max(1, ceil_div(a.max_len, 128));
-  splits = std::min({want, by_len, std::max(a.max_splits, 1)});
+  splits = std::min({want, by_len, std::max(a.max_splits, 1), split_cap});
   chunk = ceil_div(std::max(a.max_len, 1), splits);
   chunk = ceil_div(chunk, 64) * 64;
   splits = ceil_div(std::max(a.max_len, 1), chunk);
 }
 
-template <int HD, int G>
-cudaError_t launch_decode_attention_t(const DecodeAttentionArgs& a, cudaStream_t stream) {
-  static const int ctas_per_sm = [] {
-    int n = 0;
-    if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, decode_attention_kernel<HD, G>,
-                                                      kDecodeThreads, 0) != cudaSuccess)
-      n = 0;
-    return n;
-  }();
+template <class Kernel>
+cudaError_t launch_decode_split(Kernel kernel, int ctas_per_sm, int split_cap,
+                                const DecodeAttentionArgs& a, cudaStream_t stream) {
   if (ctas_per_sm == 0) return cudaErrorInvalidConfiguration;
   int splits = 1, chunk = 1;
-  decode_attention_plan(a, ctas_per_sm, splits, chunk);
-  if (splits > 1 && (a.split_done == nullptr || a.max_splits > kDecodeMaxSplits))
-    return cudaErrorInvalidValue;
+  decode_attention_plan(a, ctas_per_sm, split_cap, splits, chunk);
+  if (splits > 1 && a.split_done == nullptr) return cudaErrorInvalidValue;
   dim3 grid(splits, a.kv_heads, a.batch);
-  decode_attention_kernel<HD, G><<<grid, kDecodeThreads, 0, stream>>>(a, chunk, splits);
+  kernel<<<grid, kDecodeThreads, 0, stream>>>(a, chunk, splits);
   return launch_status();
+}
+
+inline int decode_ctas_per_sm(const void* kernel) {
+  int n = 0;
+  if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, kernel, kDecodeThreads, 0) != cudaSuccess)
+    n = 0;
+  return n;
+}
+
+template <int HD, int G>
+cudaError_t launch_decode_attention_t(const DecodeAttentionArgs& a, cudaStream_t stream) {
+  static const int ctas_per_sm =
+      decode_ctas_per_sm(reinterpret_cast<const void*>(decode_attention_kernel<HD, G>));
+  constexpr int kKeyGroups = kDecodeThreads / (HD / 8);
+  return launch_decode_split(decode_attention_kernel<HD, G>, ctas_per_sm,
+                             decode_merge_split_cap<HD, kKeyGroups>(), a, stream);
+}
+
+template <int HD>
+cudaError_t launch_decode_attention_mma(const DecodeAttentionArgs& a, cudaStream_t stream) {
+  static const int ctas_per_sm =
+      decode_ctas_per_sm(reinterpret_cast<const void*>(decode_attention_mma_kernel<HD>));
+  return launch_decode_split(decode_attention_mma_kernel<HD>, ctas_per_sm,
+                             decode_merge_split_cap<HD, kDecodeMmaWarps>(), a, stream);
 }
 
 template <int HD>
 cudaError_t launch_decode_attention_hd(const DecodeAttentionArgs& a, cudaStream_t stream) {
   const int group = a.n_heads / a.kv_heads;
+  if (group > 8) return cudaErrorInvalidValue;  // groups over 8 query heads per KV head: not built
+  constexpr bool kHasMma = HD == 64 || HD == 128;
+  // Tensor cores for a head group (measured: bench/results/decode_attention.md); MHA stays on
+  // the scalar kernel, which already reaches the copy bandwidth.
+  const bool mma = a.kernel == DecodeKernel::kTensorCore ||
+                   (a.kernel == DecodeKernel::kAuto && kHasMma && group >= 2);
+  if (mma) {
+    if constexpr (kHasMma) return launch_decode_attention_mma<HD>(a, stream);
+    return cudaErrorInvalidValue;
+  }
   if (group <= 1) return launch_decode_attention_t<HD, 1>(a, stream);
   if (group <= 2) return launch_decode_attention_t<HD, 2>(a, stream);
   if (group <= 4) return launch_decode_attention_t<HD, 4>(a, stream);
-  if (group <= 8) return launch_decode_attention_t<HD, 8>(a, stream);
-  return cudaErrorInvalidValue;  // groups over 8 query heads per KV head: not built
+  return launch_decode_attention_t<HD, 8>(a, stream);
 }
 
 // head_dim must be a power of two in 8..256; n_heads a multiple of kv_heads with group <= 8.

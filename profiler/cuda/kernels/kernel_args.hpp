@@ -64,6 +64,8 @@ inline std::vector<float> rope_inv_freq(int head_dim, double theta, const char* 
 }
 
 // --- decode_attention.cuh
+enum class DecodeKernel : int { kAuto, kScalar, kTensorCore };
+
 struct DecodeAttentionArgs {
   const bf16* q;        // (batch, n_heads, head_dim) one query token per sequence
   const bf16* k_cache;  // (batch, kv_heads, capacity, head_dim)
@@ -81,12 +83,13 @@ struct DecodeAttentionArgs {
   unsigned* split_done;
   int batch, n_heads, kv_heads, head_dim, capacity;
   int max_len;     // max over lens (host knows it; sizes the split grid)
-  int max_splits;  // workspace capacity in splits (at most kDecodeMaxSplits)
+  int max_splits;  // workspace capacity in splits
   float scale;     // usually 1/sqrt(head_dim)
+  // Which kernel: the launcher's choice (tensor cores for GQA at head_dim 64/128, else scalar),
+  // or one forced by tests and the benchmark (tensor cores where not built: invalid value).
+  DecodeKernel kernel = DecodeKernel::kAuto;
 };
 
-// The merge of the last CTA keeps one weight per split per head in the CTA's shared scratch.
-constexpr int kDecodeMaxSplits = 1024;
 
 [[nodiscard]] inline size_t decode_attention_workspace_bytes(int batch, int n_heads, int head_dim,
                                                              int max_splits) {

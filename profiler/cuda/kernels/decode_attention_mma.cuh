@@ -1,0 +1,212 @@
+#pragma once
+// Decode attention on tensor cores, for GQA (query heads per KV head >= 2) at head_dim 64 or 128.
+//
+// The scalar kernel (decode_attention.cuh) spends ~60 warp instructions per key on a head group
+// of 4 (dot products split over 16 lanes and reduced by shuffles) and is issue-bound at the 2
+// CTAs per SM its registers allow (ncu, bench/results/decode_attention.md). Here each warp takes
+// 16 keys at a time and does the group's work with mma.sync.m16n8k16 (bf16 in, fp32 accumulate),
+// the query heads of the group as the M rows (padded to 16 with zeros):
+//   S (heads x 16 keys) = Q (heads x HD) . K^T        2 n-tiles x HD/16 k-steps
+//   O (heads x HD)     += P (heads x 16 keys) . V      HD/8 n-tiles, one k-step
+// about 10 instructions per key instead of 60. Layout tricks that let every thread load whole
+// 16-byte vectors straight from the cache (no shared memory staging):
+// - q.k sums over head dims, so the dims may be permuted as long as Q and K agree: in the k-step
+//   pair j, the thread with tig = lane % 4 holds dims j*32 + tig*8 .. +7 of its key (one uint4),
+//   as k slots {2tig, 2tig+1, 2tig+8, 2tig+9} of k-step 2j then of 2j+1.
+// - P V's output columns may be permuted too: n-tile t, column n is dim (t/8)*64 + n*8 + t%8, so
+//   a thread needs dims (h*64 + gid*8 .. +7) of its four keys: one uint4 per key per 64 dims;
+//   pairs of keys are interleaved into bf16x2 with byte_perm.
+// - S's accumulator fragment is P's A fragment (FlashAttention-2's register reuse).
+// Softmax is online per warp (scores in log2 units), P rounded to bf16 for the second product
+// and summed in fp32 for the denominator, warps merged by the shared epilogue.
+
+#include <cfloat>
+
+#include "common.cuh"
+#include "decode_attention_merge.cuh"
+#include "kernel_args.hpp"
+
+namespace squeeze::cuda {
+
+// 2 CTAs per SM: 210 registers, no spills. Asking for 3 caps registers at 168, spills the
+// pipelined K/V registers and was much slower on an H100 (bench/results/decode_attention.md).
+constexpr int kDecodeMmaMinBlocks = 2;
+constexpr int kDecodeMmaWarps = 4;
+constexpr int kDecodeMmaKeys = 16;  // keys per warp per iteration
+
+// d = a . b + c for one m16n8k16 tile; rows 8..15 of A are zero here (at most 8 heads), so
+// their accumulators are passed as zero and dropped.
+__device__ __forceinline__ void mma_bf16_16816(float& d0, float& d1, uint32_t a0, uint32_t a2,
+                                               uint32_t b0, uint32_t b1) {
+  [[maybe_unused]] float d2, d3;  // rows 8..15: zero
+  asm(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
+      "{%8,%9}, {%10,%11,%12,%13};\n"
+      : "=f"(d0), "=f"(d1), "=f"(d2), "=f"(d3)
+      : "r"(a0), "r"(0u), "r"(a2), "r"(0u), "r"(b0), "r"(b1), "f"(d0), "f"(d1), "f"(0.f),
+        "f"(0.f));
+}
+
+__device__ __forceinline__ uint32_t uint4_word(const uint4& v, int i) {
+  return i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w;
+}
+
+__device__ __forceinline__ uint32_t pack_bf16x2(float lo, float hi) {
+  const __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
+  return *reinterpret_cast<const uint32_t*>(&h);
+}
+
+template <int HD>
+static __global__ void __launch_bounds__(kDecodeThreads, kDecodeMmaMinBlocks)
+    decode_attention_mma_kernel(DecodeAttentionArgs a, int chunk, int splits) {
+  static_assert(HD == 64 || HD == 128, "tensor-core decode: head_dim 64 or 128");
+  static_assert(kDecodeMmaWarps * 32 == kDecodeThreads);
+  constexpr int KJ = HD / 32;  // k-step pairs of q.k = uint4 per key row per thread
+  constexpr int NT = HD / 8;   // n-tiles of P V
+  constexpr int VH = HD / 64;  // uint4 per V row per thread
+  constexpr int G = 8;         // M rows the heads may use
+  constexpr float kLog2e = 1.4426950408889634f;
+
+  __shared__ float sm_m[kDecodeMmaWarps][G];
+  __shared__ float sm_l[kDecodeMmaWarps][G];
+  __shared__ float sm_acc[kDecodeMmaWarps][G * HD];
+
+  const int split = blockIdx.x, kvh = blockIdx.y, b = blockIdx.z;
+  const int group = a.n_heads / a.kv_heads;  // <= 8
+  const int head0 = kvh * group;
+  const int len = a.lens[b];
+  const int start = split * chunk;
+  const int end = min(start + chunk, len);
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int gid = lane / 4, tig = lane % 4;  // fragment row / column pair
+  const bool head_ok = gid < group;
+  const float qk_scale = a.scale * kLog2e;
+
+  // Q as A fragments (row gid = head gid): per k-step pair, the uint4 of dims j*32 + tig*8.
+  uint4 qa[KJ];
+#pragma unroll
+  for (int j = 0; j < KJ; ++j)
+    qa[j] = head_ok ? *reinterpret_cast<const uint4*>(
+                          a.q + (static_cast<int64_t>(b) * a.n_heads + head0 + gid) * HD +
+                          j * 32 + tig * 8)
+                    : make_uint4(0, 0, 0, 0);
+
+  float m = -INFINITY, l = 0.f;  // this thread's head, over the keys this warp has seen
+  float o[NT][2];
+#pragma unroll
+  for (int t = 0; t < NT; ++t) o[t][0] = o[t][1] = 0.f;
+
+  const int64_t head_base = (static_cast<int64_t>(b) * a.kv_heads + kvh) * a.capacity;
+  const bf16* kp = a.k_cache + head_base * HD;
+  const bf16* vp = a.v_cache + head_base * HD;
+  const int v_keys[4] = {2 * tig, 2 * tig + 1, 2 * tig + 8, 2 * tig + 9};
+
+  // Software pipeline without extra registers: K of the next block is loaded as soon as this
+  // block's scores are done with K, V of the next block once P V is done with V; so each load
+  // is in flight during the other half of the arithmetic.
+  constexpr int kStep = kDecodeMmaWarps * kDecodeMmaKeys;
+  uint4 kr[2][KJ], vr[4][VH];
+  auto load_k = [&](int kb) {
+#pragma unroll
+    for (int nt = 0; nt < 2; ++nt) {
+      const int key = kb + nt * 8 + gid;
+#pragma unroll
+      for (int j = 0; j < KJ; ++j)
+        kr[nt][j] = key < end ? __ldg(reinterpret_cast<const uint4*>(
+                                    kp + static_cast<int64_t>(key) * HD + j * 32 + tig * 8))
+                              : make_uint4(0, 0, 0, 0);
+    }
+  };
+  auto load_v = [&](int kb) {
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      const int key = kb + v_keys[i];
+#pragma unroll
+      for (int h = 0; h < VH; ++h)
+        vr[i][h] = key < end ? __ldg(reinterpret_cast<const uint4*>(
+                                   vp + static_cast<int64_t>(key) * HD + h * 64 + gid * 8))
+                             : make_uint4(0, 0, 0, 0);  // zeros, not garbage: 0 * NaN = NaN
+    }
+  };
+  const int kb0 = start + warp * kDecodeMmaKeys;
+  if (kb0 < end) {
+    load_k(kb0);
+    load_v(kb0);
+  }
+  for (int kb = kb0; kb < end; kb += kStep) {
+    // S = Q K^T: s[nt][e] is head gid, key kb + nt*8 + 2*tig + e.
+    float s[2][2];
+#pragma unroll
+    for (int nt = 0; nt < 2; ++nt) {
+      float d0 = 0.f, d1 = 0.f;
+#pragma unroll
+      for (int j = 0; j < KJ; ++j) {
+        mma_bf16_16816(d0, d1, qa[j].x, qa[j].y, kr[nt][j].x, kr[nt][j].y);
+        mma_bf16_16816(d0, d1, qa[j].z, qa[j].w, kr[nt][j].z, kr[nt][j].w);
+      }
+      s[nt][0] = kb + nt * 8 + 2 * tig < end ? d0 * qk_scale : -INFINITY;
+      s[nt][1] = kb + nt * 8 + 2 * tig + 1 < end ? d1 * qk_scale : -INFINITY;
+    }
+    if (kb + kStep < end) load_k(kb + kStep);
+    if (a.logits != nullptr && head_ok) {
+      float* lg = a.logits + (static_cast<int64_t>(b) * a.n_heads + head0 + gid) * a.capacity;
+#pragma unroll
+      for (int nt = 0; nt < 2; ++nt)
+#pragma unroll
+        for (int e = 0; e < 2; ++e)
+          if (kb + nt * 8 + 2 * tig + e < end) lg[kb + nt * 8 + 2 * tig + e] = s[nt][e];
+    }
+
+    // Online softmax for head gid; the four lanes of a row (same gid) share m.
+    float mx = fmaxf(fmaxf(s[0][0], s[0][1]), fmaxf(s[1][0], s[1][1]));
+    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+    const float m_new = fmaxf(m, mx);
+    // Nothing seen yet (every key so far masked): keep zeros; exp2(-inf - -inf) would be NaN.
+    const bool none = m_new == -INFINITY;
+    const float alpha = none ? 1.f : exp2f(m - m_new);
+    float p[2][2];
+#pragma unroll
+    for (int nt = 0; nt < 2; ++nt)
+#pragma unroll
+      for (int e = 0; e < 2; ++e) p[nt][e] = none ? 0.f : exp2f(s[nt][e] - m_new);
+    l = l * alpha + (p[0][0] + p[0][1]) + (p[1][0] + p[1][1]);
+    m = m_new;
+    const uint32_t pa0 = pack_bf16x2(p[0][0], p[0][1]);  // keys 2tig, 2tig+1
+    const uint32_t pa2 = pack_bf16x2(p[1][0], p[1][1]);  // keys 2tig+8, 2tig+9
+
+    // O += P V. B fragment of n-tile t: (keys 2tig, 2tig+1 | 2tig+8, 2tig+9) x dim
+    // (t/8)*64 + gid*8 + t%8, i.e. half t%2 of word (t%8)/2 of the uint4s loaded above.
+#pragma unroll
+    for (int t = 0; t < NT; ++t) {
+      const int h = t / 8, w = (t % 8) / 2;
+      const uint32_t sel = (t % 2) ? 0x7632u : 0x5410u;
+      const uint32_t b0 = __byte_perm(uint4_word(vr[0][h], w), uint4_word(vr[1][h], w), sel);
+      const uint32_t b1 = __byte_perm(uint4_word(vr[2][h], w), uint4_word(vr[3][h], w), sel);
+      o[t][0] *= alpha;
+      o[t][1] *= alpha;
+      mma_bf16_16816(o[t][0], o[t][1], pa0, pa2, b0, b1);
+    }
+    if (kb + kStep < end) load_v(kb + kStep);
+  }
+
+  // The row's denominator is spread over its four lanes.
+  l += __shfl_xor_sync(0xffffffffu, l, 1);
+  l += __shfl_xor_sync(0xffffffffu, l, 2);
+  if (tig == 0) {
+    sm_m[warp][gid] = m;
+    sm_l[warp][gid] = l;
+  }
+  // o[t][e] is column 2tig + e of n-tile t: dim (t/8)*64 + (2tig+e)*8 + t%8.
+#pragma unroll
+  for (int t = 0; t < NT; ++t) {
+    const int d = (t / 8) * 64 + 2 * tig * 8 + t % 8;
+    sm_acc[warp][gid * HD + d] = o[t][0];
+    sm_acc[warp][gid * HD + d + 8] = o[t][1];
+  }
+  __syncthreads();
+  decode_attention_epilogue<HD, G, kDecodeMmaWarps>(a, sm_m, sm_l, sm_acc, b, kvh, head0, group,
+                                                    split, splits);
+}
+
+}  // namespace squeeze::cuda
