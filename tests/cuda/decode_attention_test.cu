@@ -4,6 +4,8 @@
 // allowing one split (no merge) and 64 (the last CTA of each split sequence merges), on the
 // scalar kernel and, where built (head_dim 64/128), the tensor-core one.
 #include "cuda_test_util.hpp"
+#include <limits>
+
 #include "kernels/decode_attention.cuh"
 #include "kernels/kv_select.cuh"
 
@@ -28,6 +30,15 @@ TEST_P(CudaDecodeAttention, MatchesReferenceAndH2oProbabilities) {
   auto q = random_bf16_values(size_t(batch) * c.n_heads * hd, rng, -4.f, 4.f);
   auto k = random_bf16_values(size_t(batch) * c.kv_heads * capacity * hd, rng);
   auto v = random_bf16_values(k.size(), rng);
+  // Slots past each sequence's length hold NaN, as never-written cache may: a kernel that lets
+  // them into a sum (even times a zero probability) fails.
+  for (int b = 0; b < batch; ++b)
+    for (int h = 0; h < c.kv_heads; ++h)
+      for (int t = lens[b]; t < capacity; ++t)
+        for (int d = 0; d < hd; ++d) {
+          const size_t i = ((size_t(b) * c.kv_heads + h) * capacity + t) * hd + d;
+          k[i] = v[i] = std::numeric_limits<float>::quiet_NaN();
+        }
   std::uniform_real_distribution<double> sd(0.0, 5.0);
   std::vector<double> scores0(size_t(batch) * c.kv_heads * capacity);
   for (auto& s : scores0) s = sd(rng);

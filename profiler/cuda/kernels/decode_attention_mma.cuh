@@ -56,6 +56,76 @@ __device__ __forceinline__ uint32_t pack_bf16x2(float lo, float hi) {
   return *reinterpret_cast<const uint32_t*>(&h);
 }
 
+// S = Q K^T for 16 keys from kb: s[nt][e] is head gid, key kb + nt*8 + 2*tig + e, in log2
+// units; keys at or past end are -inf.
+template <int HD>
+__device__ __forceinline__ void decode_mma_scores(const uint4 (&qa)[HD / 32],
+                                                  const uint4 (&kr)[2][HD / 32], int kb, int end,
+                                                  float qk_scale, float (&s)[2][2]) {
+  const int tig = threadIdx.x % 4;
+#pragma unroll
+  for (int nt = 0; nt < 2; ++nt) {
+    float d0 = 0.f, d1 = 0.f;
+#pragma unroll
+    for (int j = 0; j < HD / 32; ++j) {
+      mma_bf16_16816(d0, d1, qa[j].x, qa[j].y, kr[nt][j].x, kr[nt][j].y);
+      mma_bf16_16816(d0, d1, qa[j].z, qa[j].w, kr[nt][j].z, kr[nt][j].w);
+    }
+    s[nt][0] = kb + nt * 8 + 2 * tig < end ? d0 * qk_scale : -INFINITY;
+    s[nt][1] = kb + nt * 8 + 2 * tig + 1 < end ? d1 * qk_scale : -INFINITY;
+  }
+}
+
+// Records the scores when asked (H2O), updates head gid's online softmax (m, l) and does
+// O += P V for the 16 keys from kb.
+template <int HD>
+__device__ __forceinline__ void decode_mma_softmax_pv(const DecodeAttentionArgs& a,
+                                                      const float (&s)[2][2],
+                                                      const uint4 (&vr)[4][HD / 64], int kb,
+                                                      int end, int b, int head0, int gid, int tig,
+                                                      bool head_ok, float& m, float& l,
+                                                      float (&o)[HD / 8][2]) {
+  if (a.logits != nullptr && head_ok) {
+    float* lg = a.logits + (static_cast<int64_t>(b) * a.n_heads + head0 + gid) * a.capacity;
+#pragma unroll
+    for (int nt = 0; nt < 2; ++nt)
+#pragma unroll
+      for (int e = 0; e < 2; ++e)
+        if (kb + nt * 8 + 2 * tig + e < end) lg[kb + nt * 8 + 2 * tig + e] = s[nt][e];
+  }
+
+  // Online softmax for head gid; the four lanes of a row (same gid) share m.
+  float mx = fmaxf(fmaxf(s[0][0], s[0][1]), fmaxf(s[1][0], s[1][1]));
+  mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+  mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+  const float m_new = fmaxf(m, mx);
+  // Nothing seen yet (every key so far masked): keep zeros; exp2(-inf - -inf) would be NaN.
+  const bool none = m_new == -INFINITY;
+  const float alpha = none ? 1.f : exp2f(m - m_new);
+  float p[2][2];
+#pragma unroll
+  for (int nt = 0; nt < 2; ++nt)
+#pragma unroll
+    for (int e = 0; e < 2; ++e) p[nt][e] = none ? 0.f : exp2f(s[nt][e] - m_new);
+  l = l * alpha + (p[0][0] + p[0][1]) + (p[1][0] + p[1][1]);
+  m = m_new;
+  const uint32_t pa0 = pack_bf16x2(p[0][0], p[0][1]);  // keys 2tig, 2tig+1
+  const uint32_t pa2 = pack_bf16x2(p[1][0], p[1][1]);  // keys 2tig+8, 2tig+9
+
+  // O += P V. B fragment of n-tile t: (keys 2tig, 2tig+1 | 2tig+8, 2tig+9) x dim
+  // (t/8)*64 + gid*8 + t%8, i.e. half t%2 of word (t%8)/2 of the uint4s loaded above.
+#pragma unroll
+  for (int t = 0; t < HD / 8; ++t) {
+    const int h = t / 8, w = (t % 8) / 2;
+    const uint32_t sel = (t % 2) ? 0x7632u : 0x5410u;
+    const uint32_t b0 = __byte_perm(uint4_word(vr[0][h], w), uint4_word(vr[1][h], w), sel);
+    const uint32_t b1 = __byte_perm(uint4_word(vr[2][h], w), uint4_word(vr[3][h], w), sel);
+    o[t][0] *= alpha;
+    o[t][1] *= alpha;
+    mma_bf16_16816(o[t][0], o[t][1], pa0, pa2, b0, b1);
+  }
+}
+
 template <int HD>
 static __global__ void __launch_bounds__(kDecodeThreads, kDecodeMmaMinBlocks)
     decode_attention_mma_kernel(DecodeAttentionArgs a, int chunk, int splits) {
@@ -74,9 +144,12 @@ static __global__ void __launch_bounds__(kDecodeThreads, kDecodeMmaMinBlocks)
   const int split = blockIdx.x, kvh = blockIdx.y, b = blockIdx.z;
   const int group = a.n_heads / a.kv_heads;  // <= 8
   const int head0 = kvh * group;
-  const int len = a.lens[b];
   const int start = split * chunk;
-  const int end = min(start + chunk, len);
+  // The first block's loads are bounded by the cache's capacity, not by the sequence length, so
+  // they need not wait for lens[b] to arrive (one memory latency less at the start of every
+  // launch); rows past the length are masked once it has.
+  const int bound = min(start + chunk, a.capacity);
+  const int end = min(bound, a.lens[b]);
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int gid = lane / 4, tig = lane % 4;  // fragment row / column pair
   const bool head_ok = gid < group;
@@ -106,88 +179,46 @@ static __global__ void __launch_bounds__(kDecodeThreads, kDecodeMmaMinBlocks)
   // is in flight during the other half of the arithmetic.
   constexpr int kStep = kDecodeMmaWarps * kDecodeMmaKeys;
   uint4 kr[2][KJ], vr[4][VH];
-  auto load_k = [&](int kb) {
+  auto load_k = [&](int kb, int lim) {
 #pragma unroll
     for (int nt = 0; nt < 2; ++nt) {
       const int key = kb + nt * 8 + gid;
 #pragma unroll
       for (int j = 0; j < KJ; ++j)
-        kr[nt][j] = key < end ? __ldg(reinterpret_cast<const uint4*>(
+        kr[nt][j] = key < lim ? __ldg(reinterpret_cast<const uint4*>(
                                     kp + static_cast<int64_t>(key) * HD + j * 32 + tig * 8))
                               : make_uint4(0, 0, 0, 0);
     }
   };
-  auto load_v = [&](int kb) {
+  auto load_v = [&](int kb, int lim) {
 #pragma unroll
     for (int i = 0; i < 4; ++i) {
       const int key = kb + v_keys[i];
 #pragma unroll
       for (int h = 0; h < VH; ++h)
-        vr[i][h] = key < end ? __ldg(reinterpret_cast<const uint4*>(
+        vr[i][h] = key < lim ? __ldg(reinterpret_cast<const uint4*>(
                                    vp + static_cast<int64_t>(key) * HD + h * 64 + gid * 8))
                              : make_uint4(0, 0, 0, 0);  // zeros, not garbage: 0 * NaN = NaN
     }
   };
   const int kb0 = start + warp * kDecodeMmaKeys;
-  if (kb0 < end) {
-    load_k(kb0);
-    load_v(kb0);
+  if (kb0 < bound) {
+    load_k(kb0, bound);
+    load_v(kb0, bound);
+  }
+  if (kb0 < end && kb0 + kDecodeMmaKeys > end) {  // the first block passes the length: zero V
+#pragma unroll
+    for (int i = 0; i < 4; ++i)
+#pragma unroll
+      for (int h = 0; h < VH; ++h)
+        if (kb0 + v_keys[i] >= end) vr[i][h] = make_uint4(0, 0, 0, 0);
   }
   for (int kb = kb0; kb < end; kb += kStep) {
-    // S = Q K^T: s[nt][e] is head gid, key kb + nt*8 + 2*tig + e.
     float s[2][2];
-#pragma unroll
-    for (int nt = 0; nt < 2; ++nt) {
-      float d0 = 0.f, d1 = 0.f;
-#pragma unroll
-      for (int j = 0; j < KJ; ++j) {
-        mma_bf16_16816(d0, d1, qa[j].x, qa[j].y, kr[nt][j].x, kr[nt][j].y);
-        mma_bf16_16816(d0, d1, qa[j].z, qa[j].w, kr[nt][j].z, kr[nt][j].w);
-      }
-      s[nt][0] = kb + nt * 8 + 2 * tig < end ? d0 * qk_scale : -INFINITY;
-      s[nt][1] = kb + nt * 8 + 2 * tig + 1 < end ? d1 * qk_scale : -INFINITY;
-    }
-    if (kb + kStep < end) load_k(kb + kStep);
-    if (a.logits != nullptr && head_ok) {
-      float* lg = a.logits + (static_cast<int64_t>(b) * a.n_heads + head0 + gid) * a.capacity;
-#pragma unroll
-      for (int nt = 0; nt < 2; ++nt)
-#pragma unroll
-        for (int e = 0; e < 2; ++e)
-          if (kb + nt * 8 + 2 * tig + e < end) lg[kb + nt * 8 + 2 * tig + e] = s[nt][e];
-    }
-
-    // Online softmax for head gid; the four lanes of a row (same gid) share m.
-    float mx = fmaxf(fmaxf(s[0][0], s[0][1]), fmaxf(s[1][0], s[1][1]));
-    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-    mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-    const float m_new = fmaxf(m, mx);
-    // Nothing seen yet (every key so far masked): keep zeros; exp2(-inf - -inf) would be NaN.
-    const bool none = m_new == -INFINITY;
-    const float alpha = none ? 1.f : exp2f(m - m_new);
-    float p[2][2];
-#pragma unroll
-    for (int nt = 0; nt < 2; ++nt)
-#pragma unroll
-      for (int e = 0; e < 2; ++e) p[nt][e] = none ? 0.f : exp2f(s[nt][e] - m_new);
-    l = l * alpha + (p[0][0] + p[0][1]) + (p[1][0] + p[1][1]);
-    m = m_new;
-    const uint32_t pa0 = pack_bf16x2(p[0][0], p[0][1]);  // keys 2tig, 2tig+1
-    const uint32_t pa2 = pack_bf16x2(p[1][0], p[1][1]);  // keys 2tig+8, 2tig+9
-
-    // O += P V. B fragment of n-tile t: (keys 2tig, 2tig+1 | 2tig+8, 2tig+9) x dim
-    // (t/8)*64 + gid*8 + t%8, i.e. half t%2 of word (t%8)/2 of the uint4s loaded above.
-#pragma unroll
-    for (int t = 0; t < NT; ++t) {
-      const int h = t / 8, w = (t % 8) / 2;
-      const uint32_t sel = (t % 2) ? 0x7632u : 0x5410u;
-      const uint32_t b0 = __byte_perm(uint4_word(vr[0][h], w), uint4_word(vr[1][h], w), sel);
-      const uint32_t b1 = __byte_perm(uint4_word(vr[2][h], w), uint4_word(vr[3][h], w), sel);
-      o[t][0] *= alpha;
-      o[t][1] *= alpha;
-      mma_bf16_16816(o[t][0], o[t][1], pa0, pa2, b0, b1);
-    }
-    if (kb + kStep < end) load_v(kb + kStep);
+    decode_mma_scores<HD>(qa, kr, kb, end, qk_scale, s);  // masks keys past end
+    if (kb + kStep < end) load_k(kb + kStep, end);
+    decode_mma_softmax_pv<HD>(a, s, vr, kb, end, b, head0, gid, tig, head_ok, m, l, o);
+    if (kb + kStep < end) load_v(kb + kStep, end);
   }
 
   // The row's denominator is spread over its four lanes.
