@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rerunnable GPU check on a machine with an NVIDIA GPU: kernel tests, compute-sanitizer memcheck
-# and racecheck on them, the engine test when built, and the decode-attention benchmark against
-# PyTorch SDPA. Binaries come from BIN (default .dev: copy build/<dir>/tests/cuda/cuda_kernels_test,
+# and racecheck on them (synccheck on the decode tests), the engine test when built, and the
+# decode-attention benchmark against PyTorch SDPA. Binaries come from BIN (default .dev: copy build/<dir>/tests/cuda/cuda_kernels_test,
 # cuda_engine_test, bench/decode_attention_bench and profiler/squeeze-profile there); logs go to OUT (default ./gpu-checks).
 #
 #   bench/run_gpu_checks.sh [--quick] [--no-bench]
@@ -31,6 +31,9 @@ step "memcheck kernel tests" memcheck.log timeout $SAN_TIMEOUT "$SAN" --tool mem
   "$BIN/cuda_kernels_test" --gtest_filter=-*hd128_q32_kv32*
 step "racecheck kernel tests" racecheck.log timeout $SAN_TIMEOUT "$SAN" --tool racecheck --error-exitcode 3 \
   "$BIN/cuda_kernels_test" --gtest_filter=-*hd128_q32_kv32*:*hd128_q12*
+# Barrier use in the decode kernels (the last CTA's split merge, the tensor-core kernel's warps).
+step "synccheck decode tests" synccheck.log timeout $SAN_TIMEOUT "$SAN" --tool synccheck --error-exitcode 3 \
+  "$BIN/cuda_kernels_test" --gtest_filter=*Decode*:-*hd128_q32_kv32*
 export SQUEEZE_STORIES260K=${SQUEEZE_STORIES260K:-$BIN/models/stories260K.bin}
 [ -x "$BIN/cuda_engine_test" ] && step "engine tests (vs CPU)" engine.log "$BIN/cuda_engine_test"
 [ -x "$BIN/cuda_engine_test" ] && step "memcheck engine tests" engine_memcheck.log timeout $SAN_TIMEOUT "$SAN" \
