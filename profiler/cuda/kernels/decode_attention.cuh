@@ -9,6 +9,8 @@
 // merged in shared memory at the end. When a sequence is split (splits > 1) the last CTA of a
 // (sequence, head group) to finish merges the chunks (a counter in the workspace tells it), so
 // no second kernel waits behind the split ones (measured in bench/results/decode_attention.md).
+// This file's kernel serves MHA and any head_dim; GQA groups at head_dim 64/128 go to the
+// tensor-core kernel (decode_attention_mma.cuh), which shares the same grid, plan and epilogue.
 //
 // Scores are kept in log2 units (q pre-scaled by scale*log2(e)) so softmax uses exp2.
 // With H2O the raw scores of every slot and each head's final (max, sum) are written out and
