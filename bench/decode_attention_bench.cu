@@ -194,7 +194,7 @@ int main(int argc, char** argv) {
         a.max_len = len;
         a.max_splits = max_splits;
         a.scale = 1.f / std::sqrt(float(hd));
-        squeeze::cuda::bind_decode_attention_workspace(a, work);
+        squeeze::cuda::bind_decode_attention_workspace(a, work, batch);
         const double bytes = double(kv_bytes) + 2.0 * batch * n_heads * hd * sizeof(bf16);
         for (DecodeKernel kernel : kernels) {
           a.kernel = kernel;

@@ -263,7 +263,7 @@ Status calibrate_into(core::TraceWriter& w, const core::ModelConfig& m, const st
       a.max_len = len;
       a.max_splits = max_splits;
       a.scale = 1.f / std::sqrt(float(m.head_dim));
-      cuda::bind_decode_attention_workspace(a, work);
+      cuda::bind_decode_attention_workspace(a, work, batch);
       cudaError_t err = cudaSuccess;
       const double us = mean_us([&](int) { if (err == cudaSuccess) err = cuda::ops::decode_attention(a, nullptr); }, 20);
       cudaFree(k); cudaFree(v); cudaFree(q); cudaFree(out); cudaFree(work); cudaFree(lens);

@@ -538,7 +538,7 @@ Status CudaEngineImpl::forward_layers(int tokens, bool prefill_mode, int group_i
       da.max_len = max_len;
       da.max_splits = kMaxSplits;
       da.scale = scale;
-      cuda::bind_decode_attention_workspace(da, ws_attn_work_.as<void>());
+      cuda::bind_decode_attention_workspace(da, ws_attn_work_.as<void>(), ws_batch_);
       observe_begin(l, op::kDecodeAttention);
       SQZ_CHECK(check(cuda::ops::decode_attention(da, stream_), l, "decode attention"));
       observe_end();

@@ -69,7 +69,7 @@ TEST_P(CudaDecodeAttention, MatchesReferenceAndH2oProbabilities) {
   a.max_splits = max_splits;
   a.scale = scale;
   SQZ_CUDA_OK(cudaMemset(d_work.get(), 0, decode_attention_workspace_bytes(batch, c.n_heads, hd, max_splits)));
-  bind_decode_attention_workspace(a, d_work.get());
+  bind_decode_attention_workspace(a, d_work.get(), batch);
   a.kernel = kernel;
   // Twice: the split counters the first launch leaves behind must serve the second (same
   // output); only the second feeds H2O.
@@ -112,6 +112,29 @@ TEST_P(CudaDecodeAttention, MatchesReferenceAndH2oProbabilities) {
   const auto second_out = d_out.download();
   EXPECT_TRUE(all_close(to_float(second_out), ref_out, 2e-3, 1e-2, "attention out"));
   EXPECT_EQ(to_float(first_out), to_float(second_out)) << "a relaunch changed the output";
+  // The same workspace serves fewer sequences than it was sized for (the engine keeps it when
+  // the batch shrinks), then the full batch again: the outputs must not change.
+  a.batch = 2;
+  a.max_len = lens[1];
+  bind_decode_attention_workspace(a, d_work.get(), batch);  // as the engine binds every launch
+  a.logits = nullptr;
+  a.row_max = a.row_sum = nullptr;
+  SQZ_CUDA_OK(cudaMemset(d_out.get(), 0, d_out.size() * sizeof(__nv_bfloat16)));
+  SQZ_CUDA_OK(launch_decode_attention(a, 0));
+  SQZ_CUDA_OK(cudaDeviceSynchronize());
+  // (Its own split plan: compared with the reference at the same tolerance, not bit for bit.)
+  auto small_out = to_float(d_out.download());
+  small_out.resize(size_t(2) * c.n_heads * hd);
+  const std::vector<double> small_ref(ref_out.begin(), ref_out.begin() + small_out.size());
+  EXPECT_TRUE(all_close(small_out, small_ref, 2e-3, 1e-2, "attention out, smaller batch"));
+  a.batch = batch;
+  a.max_len = max_len;
+  bind_decode_attention_workspace(a, d_work.get(), batch);
+  SQZ_CUDA_OK(cudaMemset(d_out.get(), 0, d_out.size() * sizeof(__nv_bfloat16)));
+  SQZ_CUDA_OK(launch_decode_attention(a, 0));
+  SQZ_CUDA_OK(cudaDeviceSynchronize());
+  EXPECT_EQ(to_float(first_out), to_float(d_out.download()))
+      << "the full batch after a smaller one changed the output";
   // H2O: probabilities in fp32 (exp2f of fp32 logits, ~1e-6 relative), summed in fp64. Slots
   // past each sequence's length keep their old scores.
   auto got_scores = d_scores.download();

@@ -77,9 +77,10 @@ struct DecodeAttentionArgs {
   float* row_sum;       // (batch, n_heads) or null: final softmax denominator (H2O)
   float* partial_o;     // (batch, n_heads, max_splits, head_dim) workspace
   float* partial_ml;    // (batch, n_heads, max_splits, 2) workspace: (max, sum) per split
-  // (batch, n_heads) workspace, zero before the first launch: the CTAs of a split sequence count
-  // themselves done here so the last one merges the splits (no second kernel); that CTA leaves
-  // its counter at zero again, so the workspace stays ready for the next launch.
+  // (batch, kv_heads) counters in the workspace (room for (batch, n_heads)), zero before the
+  // first launch: the CTAs of a split sequence count themselves done here so the last one merges
+  // the splits (no second kernel); that CTA leaves its counter at zero again, so the workspace
+  // stays ready for the next launch.
   unsigned* split_done;
   int batch, n_heads, kv_heads, head_dim, capacity;
   int max_len;     // max over lens (host knows it; sizes the split grid)
@@ -97,10 +98,14 @@ struct DecodeAttentionArgs {
   return rows * max_splits * (head_dim + 2) * sizeof(float) + rows * sizeof(unsigned);
 }
 
-// Points the workspace fields of `a` (batch, n_heads, head_dim and max_splits set) into one
-// allocation of decode_attention_workspace_bytes(), which the caller zeroes once after allocating.
-inline void bind_decode_attention_workspace(DecodeAttentionArgs& a, void* work) {
-  const size_t rows = static_cast<size_t>(a.batch) * a.n_heads;
+// Points the workspace fields of `a` (n_heads, head_dim and max_splits set) into one allocation
+// of decode_attention_workspace_bytes(workspace_batch, ...), which the caller zeroes once after
+// allocating. The layout follows the allocation, not a.batch, so a launch with fewer sequences
+// than the workspace was sized for finds the split counters where every launch left them at zero
+// (laid out by a.batch they would land on earlier launches' partial sums).
+inline void bind_decode_attention_workspace(DecodeAttentionArgs& a, void* work,
+                                            int workspace_batch) {
+  const size_t rows = static_cast<size_t>(workspace_batch) * a.n_heads;
   a.partial_o = static_cast<float*>(work);
   a.partial_ml = a.partial_o + rows * a.max_splits * a.head_dim;
   a.split_done = reinterpret_cast<unsigned*>(a.partial_ml + rows * a.max_splits * 2);
