@@ -82,4 +82,7 @@ inline cudaError_t launch_status() { return cudaGetLastError(); }
 
 __host__ __device__ inline int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
+// Attention kernels keep scores in log2 units (q.k * scale * log2(e)) so softmax uses exp2.
+constexpr float kLog2e = 1.4426950408889634f;
+
 }  // namespace squeeze::cuda

@@ -38,7 +38,6 @@ static __global__ void __launch_bounds__(kDecodeThreads)
   constexpr int TPK = HD / 8;                  // threads per key row
   constexpr int KPB = kDecodeThreads / TPK;    // key groups per CTA
   constexpr int U = G >= 8 ? 2 : (G >= 4 ? SQZ_DECODE_UNROLL_GQA : 4);  // keys per group per iteration
-  constexpr float kLog2e = 1.4426950408889634f;
   static_assert(HD % 8 == 0 && TPK <= 32 && (TPK & (TPK - 1)) == 0, "head_dim: power of 2, 8..256");
 
   __shared__ float sm_m[KPB][G];

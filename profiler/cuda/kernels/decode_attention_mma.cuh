@@ -135,7 +135,6 @@ static __global__ void __launch_bounds__(kDecodeThreads, kDecodeMmaMinBlocks)
   constexpr int NT = HD / 8;   // n-tiles of P V
   constexpr int VH = HD / 64;  // uint4 per V row per thread
   constexpr int G = 8;         // M rows the heads may use
-  constexpr float kLog2e = 1.4426950408889634f;
 
   __shared__ float sm_m[kDecodeMmaWarps][G];
   __shared__ float sm_l[kDecodeMmaWarps][G];

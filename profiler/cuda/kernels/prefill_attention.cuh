@@ -32,7 +32,6 @@ __device__ __forceinline__ float prefill_dot(const float* q, const bf16* k, int 
 
 static __global__ void __launch_bounds__(kPrefillWarps * 32)
     prefill_attention_kernel(PrefillAttentionArgs a) {
-  constexpr float kLog2e = 1.4426950408889634f;
   __shared__ float sq[kPrefillWarps][kPrefillMaxHeadDim];
   __shared__ float sp[kPrefillWarps][32];
   const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
