@@ -2,7 +2,8 @@
 # Rerunnable GPU check on a machine with an NVIDIA GPU: kernel tests, compute-sanitizer memcheck
 # and racecheck on them (synccheck on the decode tests), the engine test when built, and the
 # decode-attention benchmark against PyTorch SDPA. Binaries come from BIN (default .dev: copy build/<dir>/tests/cuda/cuda_kernels_test,
-# cuda_engine_test, bench/decode_attention_bench and profiler/squeeze-profile there); logs go to OUT (default ./gpu-checks).
+# cuda_engine_test, bench/decode_attention_bench, bench/libsqueeze_decode_ffi.so and profiler/squeeze-profile
+# there); logs go to OUT (default ./gpu-checks).
 #
 #   bench/run_gpu_checks.sh [--quick] [--no-bench]
 set -u
@@ -45,6 +46,7 @@ export SQUEEZE_STORIES260K=${SQUEEZE_STORIES260K:-$BIN/models/stories260K.bin}
 if [ $BENCH = 1 ]; then
   step "decode attention bench" bench.csv "$BIN/decode_attention_bench" $QUICK
   step "vs PyTorch SDPA" compare.log python3 bench/decode_attention_compare.py "$OUT/bench.csv" \
+    --lib "$BIN/libsqueeze_decode_ffi.so" \
     --out "$OUT/decode_attention_table.md"
 fi
 echo; cat "$OUT/device.txt"

@@ -2,10 +2,10 @@
 // 8..128, three sequences of different lengths (1, a non-tile length, a length that splits),
 // plus the H2O probability outputs accumulated per KV head. Each shape runs with the workspace
 // allowing one split (no merge) and 64 (the last CTA of each split sequence merges), on the
-// scalar kernel and, where built (head_dim 64/128), the tensor-core one.
-#include "cuda_test_util.hpp"
+// scalar kernel and, where built (head_dim 64/128), the tensor-core one in CTAs of 4 and 8 warps.
 #include <limits>
 
+#include "cuda_test_util.hpp"
 #include "kernels/decode_attention.cuh"
 #include "kernels/kv_select.cuh"
 
@@ -68,7 +68,8 @@ TEST_P(CudaDecodeAttention, MatchesReferenceAndH2oProbabilities) {
   a.max_len = max_len;
   a.max_splits = max_splits;
   a.scale = scale;
-  SQZ_CUDA_OK(cudaMemset(d_work.get(), 0, decode_attention_workspace_bytes(batch, c.n_heads, hd, max_splits)));
+  SQZ_CUDA_OK(cudaMemset(d_work.get(), 0,
+                         decode_attention_workspace_bytes(batch, c.n_heads, hd, max_splits)));
   bind_decode_attention_workspace(a, d_work.get(), batch);
   a.kernel = kernel;
   // Twice: the split counters the first launch leaves behind must serve the second (same
@@ -79,8 +80,8 @@ TEST_P(CudaDecodeAttention, MatchesReferenceAndH2oProbabilities) {
   SQZ_CUDA_OK(cudaMemset(d_out.get(), 0, d_out.size() * sizeof(__nv_bfloat16)));
   SQZ_CUDA_OK(launch_decode_attention(a, 0));
   SQZ_CUDA_OK(launch_h2o_accumulate(d_logits.get(), d_max.get(), d_sum.get(), d_lens.get(),
-                                    d_scores.get(), batch, c.n_heads, c.kv_heads, capacity,
-                                    max_len, 0));
+                                    d_scores.get(), batch, c.n_heads, c.kv_heads, capacity, max_len,
+                                    0));
   SQZ_CUDA_OK(cudaDeviceSynchronize());
 
   std::vector<double> ref_out(q.size());
@@ -103,8 +104,8 @@ TEST_P(CudaDecodeAttention, MatchesReferenceAndH2oProbabilities) {
       for (int j = 0; j < lens[b]; ++j) {
         const double p = s[j] / z;
         ref_scores[base + j] += p;
-        for (int i = 0; i < hd; ++i) ref_out[(size_t(b) * c.n_heads + h) * hd + i] +=
-            p * v[(base + j) * hd + i];
+        for (int i = 0; i < hd; ++i)
+          ref_out[(size_t(b) * c.n_heads + h) * hd + i] += p * v[(base + j) * hd + i];
       }
     }
   }
@@ -142,6 +143,19 @@ TEST_P(CudaDecodeAttention, MatchesReferenceAndH2oProbabilities) {
   EXPECT_TRUE(all_close(got_f, ref_scores, 1e-5, 1e-4, "h2o scores"));
 }
 
+std::string kernel_suffix(DecodeKernel k) {
+  switch (k) {
+    case DecodeKernel::kScalar:
+      return "_scalar";
+    case DecodeKernel::kTensorCore4Warps:
+      return "_mma4";
+    case DecodeKernel::kTensorCore8Warps:
+      return "_mma8";
+    default:
+      return "_auto";
+  }
+}
+
 std::vector<std::tuple<DecodeCase, int, DecodeKernel>> decode_cases() {
   const DecodeCase shapes[] = {{128, 32, 32},  // MHA
                                {128, 32, 8},   // GQA 4
@@ -153,7 +167,9 @@ std::vector<std::tuple<DecodeCase, int, DecodeKernel>> decode_cases() {
   for (const auto& c : shapes)
     for (int splits : {1, 64}) {
       cases.emplace_back(c, splits, DecodeKernel::kScalar);
-      if (c.head_dim == 64 || c.head_dim == 128) cases.emplace_back(c, splits, DecodeKernel::kTensorCore);
+      if (c.head_dim == 64 || c.head_dim == 128)
+        for (DecodeKernel k : {DecodeKernel::kTensorCore4Warps, DecodeKernel::kTensorCore8Warps})
+          cases.emplace_back(c, splits, k);
     }
   return cases;
 }
@@ -166,8 +182,7 @@ INSTANTIATE_TEST_SUITE_P(Shapes, CudaDecodeAttention, ::testing::ValuesIn(decode
                            return "hd" + std::to_string(c.head_dim) + "_q" +
                                   std::to_string(c.n_heads) + "_kv" + std::to_string(c.kv_heads) +
                                   "_splits" + std::to_string(std::get<1>(info.param)) +
-                                  (std::get<2>(info.param) == DecodeKernel::kTensorCore ? "_mma"
-                                                                                         : "_scalar");
+                                  kernel_suffix(std::get<2>(info.param));
                          });
 
 }  // namespace

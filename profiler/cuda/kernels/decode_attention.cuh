@@ -31,13 +31,13 @@
 
 namespace squeeze::cuda {
 
-
 template <int HD, int G>
 static __global__ void __launch_bounds__(kDecodeThreads)
     decode_attention_kernel(DecodeAttentionArgs a, int chunk, int splits) {
-  constexpr int TPK = HD / 8;                  // threads per key row
-  constexpr int KPB = kDecodeThreads / TPK;    // key groups per CTA
-  constexpr int U = G >= 8 ? 2 : (G >= 4 ? SQZ_DECODE_UNROLL_GQA : 4);  // keys per group per iteration
+  constexpr int TPK = HD / 8;                // threads per key row
+  constexpr int KPB = kDecodeThreads / TPK;  // key groups per CTA
+  constexpr int U =
+      G >= 8 ? 2 : (G >= 4 ? SQZ_DECODE_UNROLL_GQA : 4);  // keys per group per iteration
   static_assert(HD % 8 == 0 && TPK <= 32 && (TPK & (TPK - 1)) == 0, "head_dim: power of 2, 8..256");
 
   __shared__ float sm_m[KPB][G];
@@ -83,7 +83,7 @@ static __global__ void __launch_bounds__(kDecodeThreads)
   // the arithmetic at low occupancy (GQA groups need many registers per thread). A cp.async ring
   // in shared memory instead was slower (bench/results/decode_attention.md).
   uint4 kr[U], vr[U];
-  auto load_rows = [&](int it_load, uint4 (&kd)[U], uint4 (&vd)[U]) {
+  auto load_rows = [&](int it_load, uint4(&kd)[U], uint4(&vd)[U]) {
 #pragma unroll
     for (int u = 0; u < U; ++u) {
       const int kk = start + (it_load * U + u) * KPB + grp;
@@ -134,7 +134,7 @@ static __global__ void __launch_bounds__(kDecodeThreads)
 #pragma unroll
       for (int u = 1; u < U; ++u) mx = fmaxf(mx, s[u][g]);
       const float m_new = fmaxf(m[g], mx);
-      if (m_new == -INFINITY) continue;  // nothing seen yet by this key group
+      if (m_new == -INFINITY) continue;         // nothing seen yet by this key group
       const float alpha = exp2f(m[g] - m_new);  // exp2(-inf) = 0 on the first hit
       float p[U];
       float psum = 0.f;
@@ -175,7 +175,8 @@ static __global__ void __launch_bounds__(kDecodeThreads)
     for (int j = 0; j < 8; ++j) sm_acc[grp][g * HD + sub * 8 + j] = acc[g][j];
   }
   __syncthreads();
-  decode_attention_epilogue<HD, G, KPB>(a, sm_m, sm_l, sm_acc, b, kvh, head0, group, split, splits);
+  decode_attention_epilogue<HD, G, KPB, kDecodeThreads>(a, sm_m, sm_l, sm_acc, b, kvh, head0, group,
+                                                        split, splits);
 }
 
 inline int cached_sm_count() {
@@ -189,54 +190,79 @@ inline int cached_sm_count() {
   return sms;
 }
 
+struct DecodeSplitPlan {
+  int splits = 1;  // CTAs per (sequence, KV head)
+  int chunk = 1;   // keys per CTA
+};
+
 // Splits so that the grid fills the resident capacity of the GPU about once (one wave of equal
 // chunks finishes together; more CTAs than fit would leave a partial second wave), but no chunk
-// under 128 keys, and no more splits than the kernel's merge can hold.
-inline void decode_attention_plan(const DecodeAttentionArgs& a, int ctas_per_sm, int split_cap,
-                                  int& splits, int& chunk) {
+// under `min_chunk` keys (one step of all the kernel's key groups; smaller chunks leave some
+// idle) and no more splits than the workspace holds.
+inline DecodeSplitPlan decode_attention_plan(const DecodeAttentionArgs& a, int ctas_per_sm,
+                                             int min_chunk) {
   const int work = std::max(a.batch * a.kv_heads, 1);
   const int want = std::max(1, std::max(ctas_per_sm, 1) * cached_sm_count() / work);  // <= 1 wave
-  const int by_len = std::max(1, ceil_div(a.max_len, 128));
-  splits = std::min({want, by_len, std::max(a.max_splits, 1), split_cap});
-  chunk = ceil_div(std::max(a.max_len, 1), splits);
-  chunk = ceil_div(chunk, 64) * 64;
-  splits = ceil_div(std::max(a.max_len, 1), chunk);
+  const int by_len = std::max(1, ceil_div(a.max_len, min_chunk));
+  DecodeSplitPlan p;
+  p.splits = std::min({want, by_len, std::max(a.max_splits, 1)});
+  p.chunk = ceil_div(ceil_div(std::max(a.max_len, 1), p.splits), 64) * 64;
+  p.splits = ceil_div(std::max(a.max_len, 1), p.chunk);
+  return p;
 }
 
-template <class Kernel>
-cudaError_t launch_decode_split(Kernel kernel, int ctas_per_sm, int split_cap,
-                                const DecodeAttentionArgs& a, cudaStream_t stream) {
-  if (ctas_per_sm == 0) return cudaErrorInvalidConfiguration;
-  int splits = 1, chunk = 1;
-  decode_attention_plan(a, ctas_per_sm, split_cap, splits, chunk);
-  if (splits > 1 && a.split_done == nullptr) return cudaErrorInvalidValue;
-  dim3 grid(splits, a.kv_heads, a.batch);
-  kernel<<<grid, kDecodeThreads, 0, stream>>>(a, chunk, splits);
-  return launch_status();
-}
-
-inline int decode_ctas_per_sm(const void* kernel) {
+inline int decode_ctas_per_sm(const void* kernel, int threads) {
   int n = 0;
-  if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, kernel, kDecodeThreads, 0) != cudaSuccess)
-    n = 0;
+  if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, kernel, threads, 0) != cudaSuccess) n = 0;
   return n;
 }
 
-template <int HD, int G>
-cudaError_t launch_decode_attention_t(const DecodeAttentionArgs& a, cudaStream_t stream) {
-  static const int ctas_per_sm =
-      decode_ctas_per_sm(reinterpret_cast<const void*>(decode_attention_kernel<HD, G>));
-  constexpr int kKeyGroups = kDecodeThreads / (HD / 8);
-  return launch_decode_split(decode_attention_kernel<HD, G>, ctas_per_sm,
-                             decode_merge_split_cap<HD, kKeyGroups>(), a, stream);
+template <class Kernel>
+cudaError_t launch_decode_split(Kernel kernel, int threads, const DecodeSplitPlan& p,
+                                const DecodeAttentionArgs& a, cudaStream_t stream) {
+  if (p.splits > 1 && a.split_done == nullptr) return cudaErrorInvalidValue;
+  dim3 grid(p.splits, a.kv_heads, a.batch);
+  kernel<<<grid, threads, 0, stream>>>(a, p.chunk, p.splits);
+  return launch_status();
 }
 
+// The scalar kernel's chunks stay at 128 keys or more (4 steps of its key groups at head_dim
+// 128), the floor it was tuned with; MHA already reaches the copy bandwidth with it.
+constexpr int kDecodeScalarMinChunk = 128;
+
+template <int HD, int G>
+cudaError_t launch_decode_attention_t(const DecodeAttentionArgs& a, cudaStream_t stream) {
+  static const int ctas_per_sm = decode_ctas_per_sm(
+      reinterpret_cast<const void*>(decode_attention_kernel<HD, G>), kDecodeThreads);
+  if (ctas_per_sm == 0) return cudaErrorInvalidConfiguration;
+  return launch_decode_split(decode_attention_kernel<HD, G>, kDecodeThreads,
+                             decode_attention_plan(a, ctas_per_sm, kDecodeScalarMinChunk), a,
+                             stream);
+}
+
+// The tensor-core kernel comes as CTAs of 4 warps (2 per SM) or 8 warps (1 per SM). 8-warp
+// CTAs split a sequence half as often, so the last CTA merges half the partials, and measured
+// 2-8% faster where they fill the GPU in one wave about as well as 4-warp CTAs do (8 x 1 x 4k,
+// 8 x 16 x 1k, 8 x 1 x 16k on an H100; bench/results/decode_attention.md). Elsewhere 4-warp
+// CTAs: twice the (sequence, KV head) pairs fit in one wave, and short sequences split into
+// twice as many chunks.
 template <int HD>
 cudaError_t launch_decode_attention_mma(const DecodeAttentionArgs& a, cudaStream_t stream) {
-  static const int ctas_per_sm =
-      decode_ctas_per_sm(reinterpret_cast<const void*>(decode_attention_mma_kernel<HD>));
-  return launch_decode_split(decode_attention_mma_kernel<HD>, ctas_per_sm,
-                             decode_merge_split_cap<HD, kDecodeMmaWarps>(), a, stream);
+  static const int per_sm4 =
+      decode_ctas_per_sm(reinterpret_cast<const void*>(decode_attention_mma_kernel<HD, 4>), 4 * 32);
+  static const int per_sm8 =
+      decode_ctas_per_sm(reinterpret_cast<const void*>(decode_attention_mma_kernel<HD, 8>), 8 * 32);
+  if (per_sm4 == 0 || per_sm8 == 0) return cudaErrorInvalidConfiguration;
+  const DecodeSplitPlan p4 = decode_attention_plan(a, per_sm4, 4 * kDecodeMmaKeys);
+  const DecodeSplitPlan p8 = decode_attention_plan(a, per_sm8, 8 * kDecodeMmaKeys);
+  const int64_t pairs = static_cast<int64_t>(a.batch) * a.kv_heads;
+  const int64_t ctas4 = pairs * p4.splits, ctas8 = pairs * p8.splits;
+  const int64_t sms = cached_sm_count();
+  const bool eight = a.kernel == DecodeKernel::kTensorCore8Warps ||
+                     (a.kernel != DecodeKernel::kTensorCore4Warps && ctas8 <= sms * per_sm8 &&
+                      10 * ctas8 >= 9 * std::min(ctas4, sms));
+  if (eight) return launch_decode_split(decode_attention_mma_kernel<HD, 8>, 8 * 32, p8, a, stream);
+  return launch_decode_split(decode_attention_mma_kernel<HD, 4>, 4 * 32, p4, a, stream);
 }
 
 template <int HD>
@@ -246,8 +272,8 @@ cudaError_t launch_decode_attention_hd(const DecodeAttentionArgs& a, cudaStream_
   constexpr bool kHasMma = HD == 64 || HD == 128;
   // Tensor cores for a head group (measured: bench/results/decode_attention.md); MHA stays on
   // the scalar kernel, which already reaches the copy bandwidth.
-  const bool mma = a.kernel == DecodeKernel::kTensorCore ||
-                   (a.kernel == DecodeKernel::kAuto && kHasMma && group >= 2);
+  const bool mma =
+      a.kernel == DecodeKernel::kAuto ? kHasMma && group >= 2 : a.kernel != DecodeKernel::kScalar;
   if (mma) {
     if constexpr (kHasMma) return launch_decode_attention_mma<HD>(a, stream);
     return cudaErrorInvalidValue;
@@ -264,13 +290,20 @@ inline cudaError_t launch_decode_attention(const DecodeAttentionArgs& a, cudaStr
   if (a.kv_heads <= 0 || a.n_heads % a.kv_heads != 0 || a.max_len > a.capacity)
     return cudaErrorInvalidValue;
   switch (a.head_dim) {
-    case 8: return launch_decode_attention_hd<8>(a, stream);
-    case 16: return launch_decode_attention_hd<16>(a, stream);
-    case 32: return launch_decode_attention_hd<32>(a, stream);
-    case 64: return launch_decode_attention_hd<64>(a, stream);
-    case 128: return launch_decode_attention_hd<128>(a, stream);
-    case 256: return launch_decode_attention_hd<256>(a, stream);
-    default: return cudaErrorInvalidValue;
+    case 8:
+      return launch_decode_attention_hd<8>(a, stream);
+    case 16:
+      return launch_decode_attention_hd<16>(a, stream);
+    case 32:
+      return launch_decode_attention_hd<32>(a, stream);
+    case 64:
+      return launch_decode_attention_hd<64>(a, stream);
+    case 128:
+      return launch_decode_attention_hd<128>(a, stream);
+    case 256:
+      return launch_decode_attention_hd<256>(a, stream);
+    default:
+      return cudaErrorInvalidValue;
   }
 }
 

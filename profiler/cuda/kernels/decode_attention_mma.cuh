@@ -28,10 +28,10 @@
 
 namespace squeeze::cuda {
 
-// 2 CTAs per SM: 210 registers, no spills. Asking for 3 caps registers at 168, spills the
-// pipelined K/V registers and was much slower on an H100 (bench/results/decode_attention.md).
-constexpr int kDecodeMmaMinBlocks = 2;
-constexpr int kDecodeMmaWarps = 4;
+// 8 warps per SM, as 2 CTAs of 4 warps or 1 of 8 (the launcher picks, decode_attention.cuh):
+// 208 registers, no spills. Asking for 12 warps caps registers at 168, spills the pipelined K/V
+// registers and was much slower on an H100 (bench/results/decode_attention.md).
+constexpr int kDecodeMmaWarpsPerSm = 8;
 constexpr int kDecodeMmaKeys = 16;  // keys per warp per iteration
 
 // d = a . b + c for one m16n8k16 tile; rows 8..15 of A are zero here (at most 8 heads), so
@@ -39,12 +39,10 @@ constexpr int kDecodeMmaKeys = 16;  // keys per warp per iteration
 __device__ __forceinline__ void mma_bf16_16816(float& d0, float& d1, uint32_t a0, uint32_t a2,
                                                uint32_t b0, uint32_t b1) {
   [[maybe_unused]] float d2, d3;  // rows 8..15: zero
-  asm(
-      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
+  asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
       "{%8,%9}, {%10,%11,%12,%13};\n"
       : "=f"(d0), "=f"(d1), "=f"(d2), "=f"(d3)
-      : "r"(a0), "r"(0u), "r"(a2), "r"(0u), "r"(b0), "r"(b1), "f"(d0), "f"(d1), "f"(0.f),
-        "f"(0.f));
+      : "r"(a0), "r"(0u), "r"(a2), "r"(0u), "r"(b0), "r"(b1), "f"(d0), "f"(d1), "f"(0.f), "f"(0.f));
 }
 
 __device__ __forceinline__ uint32_t uint4_word(const uint4& v, int i) {
@@ -126,19 +124,18 @@ __device__ __forceinline__ void decode_mma_softmax_pv(const DecodeAttentionArgs&
   }
 }
 
-template <int HD>
-static __global__ void __launch_bounds__(kDecodeThreads, kDecodeMmaMinBlocks)
+template <int HD, int W>
+static __global__ void __launch_bounds__(W * 32, kDecodeMmaWarpsPerSm / W)
     decode_attention_mma_kernel(DecodeAttentionArgs a, int chunk, int splits) {
   static_assert(HD == 64 || HD == 128, "tensor-core decode: head_dim 64 or 128");
-  static_assert(kDecodeMmaWarps * 32 == kDecodeThreads);
   constexpr int KJ = HD / 32;  // k-step pairs of q.k = uint4 per key row per thread
   constexpr int NT = HD / 8;   // n-tiles of P V
   constexpr int VH = HD / 64;  // uint4 per V row per thread
   constexpr int G = 8;         // M rows the heads may use
 
-  __shared__ float sm_m[kDecodeMmaWarps][G];
-  __shared__ float sm_l[kDecodeMmaWarps][G];
-  __shared__ float sm_acc[kDecodeMmaWarps][G * HD];
+  __shared__ float sm_m[W][G];
+  __shared__ float sm_l[W][G];
+  __shared__ float sm_acc[W][G * HD];
 
   const int split = blockIdx.x, kvh = blockIdx.y, b = blockIdx.z;
   const int group = a.n_heads / a.kv_heads;  // <= 8
@@ -158,10 +155,11 @@ static __global__ void __launch_bounds__(kDecodeThreads, kDecodeMmaMinBlocks)
   uint4 qa[KJ];
 #pragma unroll
   for (int j = 0; j < KJ; ++j)
-    qa[j] = head_ok ? *reinterpret_cast<const uint4*>(
-                          a.q + (static_cast<int64_t>(b) * a.n_heads + head0 + gid) * HD +
-                          j * 32 + tig * 8)
-                    : make_uint4(0, 0, 0, 0);
+    qa[j] =
+        head_ok
+            ? *reinterpret_cast<const uint4*>(
+                  a.q + (static_cast<int64_t>(b) * a.n_heads + head0 + gid) * HD + j * 32 + tig * 8)
+            : make_uint4(0, 0, 0, 0);
 
   float m = -INFINITY, l = 0.f;  // this thread's head, over the keys this warp has seen
   float o[NT][2];
@@ -176,7 +174,7 @@ static __global__ void __launch_bounds__(kDecodeThreads, kDecodeMmaMinBlocks)
   // Software pipeline without extra registers: K of the next block is loaded as soon as this
   // block's scores are done with K, V of the next block once P V is done with V; so each load
   // is in flight during the other half of the arithmetic.
-  constexpr int kStep = kDecodeMmaWarps * kDecodeMmaKeys;
+  constexpr int kStep = W * kDecodeMmaKeys;
   uint4 kr[2][KJ], vr[4][VH];
   auto load_k = [&](int kb, int lim) {
 #pragma unroll
@@ -235,8 +233,8 @@ static __global__ void __launch_bounds__(kDecodeThreads, kDecodeMmaMinBlocks)
     sm_acc[warp][gid * HD + d + 8] = o[t][1];
   }
   __syncthreads();
-  decode_attention_epilogue<HD, G, kDecodeMmaWarps>(a, sm_m, sm_l, sm_acc, b, kvh, head0, group,
-                                                    split, splits);
+  decode_attention_epilogue<HD, G, W, W * 32>(a, sm_m, sm_l, sm_acc, b, kvh, head0, group, split,
+                                              splits);
 }
 
 }  // namespace squeeze::cuda

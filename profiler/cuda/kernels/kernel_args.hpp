@@ -18,7 +18,6 @@ using bf16 = __nv_bfloat16;
 // --- rope.cuh
 enum class RopePairing : int { Interleaved = 0, HalfSplit = 1 };
 
-
 struct RopeArgs {
   const float* qkv;             // (tokens, q_dim + 2 * kv_dim): rows are [q | k | v]
   const float* bias;            // (q_dim + 2 * kv_dim) or null (Qwen2 q/k/v biases)
@@ -32,7 +31,6 @@ struct RopeArgs {
   int tokens, n_heads, kv_heads, head_dim, capacity;
   RopePairing pairing;
 };
-
 
 // Per-pair frequencies theta^(-2i/d), with the rope_scaling variants Llama-family configs use
 // ("linear": divided by factor; "llama3": the wavelength-dependent blend). Host side, in double.
@@ -64,7 +62,8 @@ inline std::vector<float> rope_inv_freq(int head_dim, double theta, const char* 
 }
 
 // --- decode_attention.cuh
-enum class DecodeKernel : int { kAuto, kScalar, kTensorCore };
+// kTensorCore lets the launcher pick the CTA size; the last two force one (tests, benchmark).
+enum class DecodeKernel : int { kAuto, kScalar, kTensorCore, kTensorCore4Warps, kTensorCore8Warps };
 
 struct DecodeAttentionArgs {
   const bf16* q;        // (batch, n_heads, head_dim) one query token per sequence
@@ -91,7 +90,6 @@ struct DecodeAttentionArgs {
   DecodeKernel kernel = DecodeKernel::kAuto;
 };
 
-
 [[nodiscard]] inline size_t decode_attention_workspace_bytes(int batch, int n_heads, int head_dim,
                                                              int max_splits) {
   const size_t rows = static_cast<size_t>(batch) * n_heads;
@@ -113,30 +111,28 @@ inline void bind_decode_attention_workspace(DecodeAttentionArgs& a, void* work,
 
 // --- prefill_attention.cuh
 struct PrefillAttentionArgs {
-  const bf16* q;              // (tokens, n_heads, head_dim) prompts packed one after another
-  const bf16* k_cache;        // (batch, kv_heads, capacity, head_dim) prompt token i at slot i
-  const bf16* v_cache;        // (batch, kv_heads, capacity, head_dim)
-  const int32_t* seq_start;   // (batch + 1) first packed token of each sequence
-  bf16* out;                  // (tokens, n_heads, head_dim)
-  double* col_sums;           // (batch, kv_heads, capacity) or null; added to (+=)
+  const bf16* q;             // (tokens, n_heads, head_dim) prompts packed one after another
+  const bf16* k_cache;       // (batch, kv_heads, capacity, head_dim) prompt token i at slot i
+  const bf16* v_cache;       // (batch, kv_heads, capacity, head_dim)
+  const int32_t* seq_start;  // (batch + 1) first packed token of each sequence
+  bf16* out;                 // (tokens, n_heads, head_dim)
+  double* col_sums;          // (batch, kv_heads, capacity) or null; added to (+=)
   int batch, n_heads, kv_heads, head_dim, capacity;
-  int max_len;                // longest prompt (sizes the grid)
+  int max_len;  // longest prompt (sizes the grid)
   float scale;
 };
 
 // --- kv_select.cuh
 enum class KvPolicy : int { Full = 0, Window = 1, Streaming = 2, H2O = 3 };
 
-
 // One layer's selector state for every sequence of the batch (device memory).
 struct LayerKvDeviceState {
   int32_t* lens;       // (batch) slots in use per sequence
   int32_t* ring;       // (batch) next ring slot (window / StreamingLLM)
   int32_t* positions;  // (batch, kv_heads, capacity) absolute position held by each slot
-  double* scores;      // (batch, kv_heads, capacity) H2O accumulated attention per slot; null otherwise
-  int capacity;        // slots per (sequence, KV head): the layer's budget (full: max length)
+  double* scores;  // (batch, kv_heads, capacity) H2O accumulated attention per slot; null otherwise
+  int capacity;    // slots per (sequence, KV head): the layer's budget (full: max length)
 };
-
 
 struct KvAdmitArgs {
   LayerKvDeviceState state;
