@@ -53,16 +53,19 @@ def median_ms(fn, reps, queued):
 
 
 def interleaved_ms(fns, reps, queued):
-    """Median ms of each function, timed in alternating order within every repetition."""
-    for fn in fns:
+    """Median ms of each function, timed in alternating order within every repetition. Each
+    call gets its own K/V copy (fn(i) uses copy i % copies): calls sharing a copy would find
+    what the one before left in L2 (50 MB) and small shapes would time warm."""
+    n = len(fns)
+    for j, fn in enumerate(fns):
         for i in range(3):
-            fn(i)
+            fn(i * n + j)
     torch.cuda.synchronize()
     times = [[] for _ in fns]
     for i in range(reps):
-        order = range(len(fns)) if i % 2 == 0 else reversed(range(len(fns)))
+        order = range(n) if i % 2 == 0 else reversed(range(n))
         for j in order:
-            times[j].append(time_ms(fns[j], i, queued))
+            times[j].append(time_ms(fns[j], i * n + j, queued))
     return [statistics.median(t) for t in times]
 
 
