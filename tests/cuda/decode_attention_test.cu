@@ -2,7 +2,8 @@
 // 8..128, three sequences of different lengths (1, a non-tile length, a length that splits),
 // plus the H2O probability outputs accumulated per KV head. Each shape runs with the workspace
 // allowing one split (no merge) and 64 (the last CTA of each split sequence merges), on the
-// scalar kernel and, where built (head_dim 64/128), the tensor-core one in CTAs of 4 and 8 warps.
+// scalar kernel and, where built (head_dim 64/128), the tensor-core one in CTAs of 4 and 8 warps
+// and as stream-K (CTAs taking the end of one sequence's keys and the start of the next).
 #include <limits>
 
 #include "cuda_test_util.hpp"
@@ -151,6 +152,8 @@ std::string kernel_suffix(DecodeKernel k) {
       return "_mma4";
     case DecodeKernel::kTensorCore8Warps:
       return "_mma8";
+    case DecodeKernel::kTensorCoreStreamK:
+      return "_mmask";
     default:
       return "_auto";
   }
@@ -168,7 +171,8 @@ std::vector<std::tuple<DecodeCase, int, DecodeKernel>> decode_cases() {
     for (int splits : {1, 64}) {
       cases.emplace_back(c, splits, DecodeKernel::kScalar);
       if (c.head_dim == 64 || c.head_dim == 128)
-        for (DecodeKernel k : {DecodeKernel::kTensorCore4Warps, DecodeKernel::kTensorCore8Warps})
+        for (DecodeKernel k : {DecodeKernel::kTensorCore4Warps, DecodeKernel::kTensorCore8Warps,
+                               DecodeKernel::kTensorCoreStreamK})
           cases.emplace_back(c, splits, k);
     }
   return cases;

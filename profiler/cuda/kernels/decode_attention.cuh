@@ -240,12 +240,44 @@ cudaError_t launch_decode_attention_t(const DecodeAttentionArgs& a, cudaStream_t
                              stream);
 }
 
+// Stream-K (decode_attention_mma_stream_kernel): the pairs' keys end to end, `stride` per pair,
+// `share` per CTA over `slots` CTAs, each share at least one step of the CTA's warps and large
+// enough that no pair is cut into more pieces than the workspace holds (a pair spans at most
+// ceil(stride / share) + 1 shares). Needs max_splits >= 2.
+struct DecodeStreamPlan {
+  int stride = 1, share = 1;
+  int64_t ctas = 1;
+};
+
+inline DecodeStreamPlan decode_stream_plan(const DecodeAttentionArgs& a, int64_t pairs,
+                                           int64_t slots, int min_share) {
+  DecodeStreamPlan p;
+  p.stride = ceil_div(std::max(a.max_len, 1), kDecodeMmaKeys) * kDecodeMmaKeys;
+  const int64_t line = pairs * p.stride;
+  int64_t share = (line + slots - 1) / slots;
+  share = std::max<int64_t>({share, min_share, ceil_div(p.stride, std::max(a.max_splits - 1, 1))});
+  p.share = static_cast<int>(ceil_div(static_cast<int>(share), kDecodeMmaKeys) * kDecodeMmaKeys);
+  p.ctas = (line + p.share - 1) / p.share;
+  return p;
+}
+
+template <int HD>
+cudaError_t launch_decode_mma_stream(const DecodeStreamPlan& p, const DecodeAttentionArgs& a,
+                                     cudaStream_t stream) {
+  // Unless every CTA takes whole pairs, some pair is cut into pieces that need the workspace.
+  if (p.share % p.stride != 0 && a.split_done == nullptr) return cudaErrorInvalidValue;
+  decode_attention_mma_stream_kernel<HD>
+      <<<static_cast<unsigned>(p.ctas), 8 * 32, 0, stream>>>(a, p.stride, p.share);
+  return launch_status();
+}
+
 // The tensor-core kernel comes as CTAs of 4 warps (2 per SM) or 8 warps (1 per SM). 8-warp
 // CTAs split a sequence half as often, so the last CTA merges half the partials, and measured
-// 2-8% faster where they fill the GPU in one wave about as well as 4-warp CTAs do (8 x 1 x 4k,
+// 3-8% faster where they fill the GPU in one wave about as well as 4-warp CTAs do (8 x 1 x 4k,
 // 8 x 16 x 1k, 8 x 1 x 16k on an H100; bench/results/decode_attention.md). Elsewhere 4-warp
 // CTAs: twice the (sequence, KV head) pairs fit in one wave, and short sequences split into
-// twice as many chunks.
+// twice as many chunks. Where neither split grid fills one wave to 90% (pair counts that fit
+// the SM count badly, e.g. 136 or 272 pairs), 8-warp CTAs share all keys equally (stream-K).
 template <int HD>
 cudaError_t launch_decode_attention_mma(const DecodeAttentionArgs& a, cudaStream_t stream) {
   static const int per_sm4 =
@@ -257,10 +289,26 @@ cudaError_t launch_decode_attention_mma(const DecodeAttentionArgs& a, cudaStream
   const DecodeSplitPlan p8 = decode_attention_plan(a, per_sm8, 8 * kDecodeMmaKeys);
   const int64_t pairs = static_cast<int64_t>(a.batch) * a.kv_heads;
   const int64_t ctas4 = pairs * p4.splits, ctas8 = pairs * p8.splits;
-  const int64_t sms = cached_sm_count();
-  const bool eight = a.kernel == DecodeKernel::kTensorCore8Warps ||
-                     (a.kernel != DecodeKernel::kTensorCore4Warps && ctas8 <= sms * per_sm8 &&
-                      10 * ctas8 >= 9 * std::min(ctas4, sms));
+  const int64_t sms = cached_sm_count(), slots4 = sms * per_sm4, slots8 = sms * per_sm8;
+  const bool can_stream = a.max_splits >= 2 && a.split_done != nullptr;
+  const auto stream_plan = [&] { return decode_stream_plan(a, pairs, slots8, 8 * kDecodeMmaKeys); };
+  switch (a.kernel) {
+    case DecodeKernel::kTensorCore4Warps:
+      return launch_decode_split(decode_attention_mma_kernel<HD, 4>, 4 * 32, p4, a, stream);
+    case DecodeKernel::kTensorCore8Warps:
+      return launch_decode_split(decode_attention_mma_kernel<HD, 8>, 8 * 32, p8, a, stream);
+    case DecodeKernel::kTensorCoreStreamK:
+      if (can_stream) return launch_decode_mma_stream<HD>(stream_plan(), a, stream);
+      return launch_decode_split(decode_attention_mma_kernel<HD, 8>, 8 * 32, p8, a, stream);
+    default:
+      break;
+  }
+  const bool eight = ctas8 <= slots8 && 10 * ctas8 >= 9 * std::min(ctas4, sms);
+  const int64_t ctas = eight ? ctas8 : ctas4, slots = eight ? slots8 : slots4;
+  const bool grid_fits = ctas <= slots && 10 * ctas >= 9 * slots;
+  const bool fills = pairs * a.max_len >= slots8 * 8 * kDecodeMmaKeys;  // else no plan fills it
+  if (!grid_fits && fills && can_stream)
+    return launch_decode_mma_stream<HD>(stream_plan(), a, stream);
   if (eight) return launch_decode_split(decode_attention_mma_kernel<HD, 8>, 8 * 32, p8, a, stream);
   return launch_decode_split(decode_attention_mma_kernel<HD, 4>, 4 * 32, p4, a, stream);
 }

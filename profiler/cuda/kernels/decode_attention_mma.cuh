@@ -124,27 +124,27 @@ __device__ __forceinline__ void decode_mma_softmax_pv(const DecodeAttentionArgs&
   }
 }
 
+constexpr int kDecodeMmaRows = 8;  // M rows the heads may use (group <= 8)
+
+// Keys [start, stop) of sequence b's KV head kvh, piece `split` of the `splits` that cover it;
+// the CTA's shared arrays are free on entry and are again on return.
 template <int HD, int W>
-static __global__ void __launch_bounds__(W * 32, kDecodeMmaWarpsPerSm / W)
-    decode_attention_mma_kernel(DecodeAttentionArgs a, int chunk, int splits) {
-  static_assert(HD == 64 || HD == 128, "tensor-core decode: head_dim 64 or 128");
+__device__ __forceinline__ void decode_mma_segment(const DecodeAttentionArgs& a, int b, int kvh,
+                                                   int start, int stop, int split, int splits,
+                                                   float (&sm_m)[W][kDecodeMmaRows],
+                                                   float (&sm_l)[W][kDecodeMmaRows],
+                                                   float (&sm_acc)[W][kDecodeMmaRows * HD]) {
   constexpr int KJ = HD / 32;  // k-step pairs of q.k = uint4 per key row per thread
   constexpr int NT = HD / 8;   // n-tiles of P V
   constexpr int VH = HD / 64;  // uint4 per V row per thread
-  constexpr int G = 8;         // M rows the heads may use
+  constexpr int G = kDecodeMmaRows;
 
-  __shared__ float sm_m[W][G];
-  __shared__ float sm_l[W][G];
-  __shared__ float sm_acc[W][G * HD];
-
-  const int split = blockIdx.x, kvh = blockIdx.y, b = blockIdx.z;
   const int group = a.n_heads / a.kv_heads;  // <= 8
   const int head0 = kvh * group;
-  const int start = split * chunk;
   // The first block's loads are bounded by the cache's capacity, not by the sequence length, so
   // they need not wait for lens[b] to arrive (one memory latency less at the start of every
   // launch); rows past the length are masked once it has.
-  const int bound = min(start + chunk, a.capacity);
+  const int bound = min(stop, a.capacity);
   const int end = min(bound, a.lens[b]);
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int gid = lane / 4, tig = lane % 4;  // fragment row / column pair
@@ -235,6 +235,49 @@ static __global__ void __launch_bounds__(W * 32, kDecodeMmaWarpsPerSm / W)
   __syncthreads();
   decode_attention_epilogue<HD, G, W, W * 32>(a, sm_m, sm_l, sm_acc, b, kvh, head0, group, split,
                                               splits);
+}
+
+// Grid (splits, kv_heads, batch): CTA (split, kvh, b) takes keys [split * chunk, + chunk) of
+// sequence b's KV head kvh.
+template <int HD, int W>
+static __global__ void __launch_bounds__(W * 32, kDecodeMmaWarpsPerSm / W)
+    decode_attention_mma_kernel(DecodeAttentionArgs a, int chunk, int splits) {
+  static_assert(HD == 64 || HD == 128, "tensor-core decode: head_dim 64 or 128");
+  __shared__ float sm_m[W][kDecodeMmaRows];
+  __shared__ float sm_l[W][kDecodeMmaRows];
+  __shared__ float sm_acc[W][kDecodeMmaRows * HD];
+  const int split = blockIdx.x;
+  decode_mma_segment<HD, W>(a, blockIdx.z, blockIdx.y, split * chunk, split * chunk + chunk, split,
+                            splits, sm_m, sm_l, sm_acc);
+}
+
+// Stream-K, for pair counts that fit the SM count badly: the (sequence, KV head) pairs
+// p = b * kv_heads + kvh lie end to end, `stride` keys each (at least the longest sequence), and
+// CTA c takes keys [c * share, (c + 1) * share) of that line, which may be the end of one pair
+// and the start of the next, so that every CTA has the same work. Each piece is merged like a
+// split. A separate kernel: the loop over pieces costs the split grid's kernel 24 registers and
+// was 2-7% slower there (H100).
+template <int HD>
+static __global__ void __launch_bounds__(8 * 32, 1)
+    decode_attention_mma_stream_kernel(DecodeAttentionArgs a, int stride, int share) {
+  static_assert(HD == 64 || HD == 128, "tensor-core decode: head_dim 64 or 128");
+  constexpr int W = 8;
+  __shared__ float sm_m[W][kDecodeMmaRows];
+  __shared__ float sm_l[W][kDecodeMmaRows];
+  __shared__ float sm_acc[W][kDecodeMmaRows * HD];
+  const int64_t line = static_cast<int64_t>(a.batch) * a.kv_heads * stride;
+  const int64_t g0 = static_cast<int64_t>(blockIdx.x) * share;
+  const int64_t g1 = min(g0 + share, line);
+  for (int64_t p = g0 / stride; p * stride < g1; ++p) {  // the same trip count in every thread
+    const int64_t p0 = p * stride;
+    const int first = static_cast<int>(p0 / share);
+    const int last = static_cast<int>((p0 + stride - 1) / share);
+    decode_mma_segment<HD, W>(
+        a, static_cast<int>(p / a.kv_heads), static_cast<int>(p % a.kv_heads),
+        static_cast<int>(max(g0, p0) - p0), static_cast<int>(min(g1, p0 + stride) - p0),
+        static_cast<int>(blockIdx.x) - first, last - first + 1, sm_m, sm_l, sm_acc);
+    __syncthreads();  // the epilogue's last reads of the shared arrays, before the next piece
+  }
 }
 
 }  // namespace squeeze::cuda

@@ -62,8 +62,16 @@ inline std::vector<float> rope_inv_freq(int head_dim, double theta, const char* 
 }
 
 // --- decode_attention.cuh
-// kTensorCore lets the launcher pick the CTA size; the last two force one (tests, benchmark).
-enum class DecodeKernel : int { kAuto, kScalar, kTensorCore, kTensorCore4Warps, kTensorCore8Warps };
+// kTensorCore lets the launcher pick the CTA size and work split; the last three force one
+// (tests, benchmark): a split grid of 4-warp or 8-warp CTAs, or stream-K over 8-warp CTAs.
+enum class DecodeKernel : int {
+  kAuto,
+  kScalar,
+  kTensorCore,
+  kTensorCore4Warps,
+  kTensorCore8Warps,
+  kTensorCoreStreamK
+};
 
 struct DecodeAttentionArgs {
   const bf16* q;        // (batch, n_heads, head_dim) one query token per sequence
