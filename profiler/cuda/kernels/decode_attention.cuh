@@ -231,13 +231,24 @@ cudaError_t launch_decode_split(Kernel kernel, int threads, const DecodeSplitPla
 constexpr int kDecodeScalarMinChunk = 128;
 
 template <int HD, int G>
-cudaError_t launch_decode_attention_t(const DecodeAttentionArgs& a, cudaStream_t stream) {
-  static const int ctas_per_sm = decode_ctas_per_sm(
+int decode_scalar_ctas_per_sm() {
+  static const int n = decode_ctas_per_sm(
       reinterpret_cast<const void*>(decode_attention_kernel<HD, G>), kDecodeThreads);
+  return n;
+}
+
+template <int HD, int G>
+cudaError_t launch_decode_attention_t(const DecodeAttentionArgs& a, cudaStream_t stream) {
+  const int ctas_per_sm = decode_scalar_ctas_per_sm<HD, G>();
   if (ctas_per_sm == 0) return cudaErrorInvalidConfiguration;
   return launch_decode_split(decode_attention_kernel<HD, G>, kDecodeThreads,
                              decode_attention_plan(a, ctas_per_sm, kDecodeScalarMinChunk), a,
                              stream);
+}
+
+// A split grid is kept when it runs in one wave with at least 90% of the GPU's CTA slots busy.
+inline bool decode_grid_fits(int64_t ctas, int64_t slots) {
+  return ctas <= slots && 10 * ctas >= 9 * slots;
 }
 
 // Stream-K (decode_attention_mma_stream_kernel): the pairs' keys end to end, `stride` per pair,
@@ -269,6 +280,24 @@ cudaError_t launch_decode_mma_stream(const DecodeStreamPlan& p, const DecodeAtte
   decode_attention_mma_stream_kernel<HD>
       <<<static_cast<unsigned>(p.ctas), 8 * 32, 0, stream>>>(a, p.stride, p.share);
   return launch_status();
+}
+
+// Stream-K over the GPU's 8-warp CTA slots, where the split grid `grid_ctas` of `grid_slots`
+// does not fit (decode_grid_fits) and every slot would get at least `min_keys` keys; else returns
+// cudaErrorNotReady and launches nothing.
+template <int HD>
+cudaError_t launch_decode_mma_stream_if_better(const DecodeAttentionArgs& a, int64_t grid_ctas,
+                                               int64_t grid_slots, int min_keys,
+                                               cudaStream_t stream) {
+  static const int per_sm = decode_ctas_per_sm(
+      reinterpret_cast<const void*>(decode_attention_mma_stream_kernel<HD>), 8 * 32);
+  const int64_t pairs = static_cast<int64_t>(a.batch) * a.kv_heads;
+  const int64_t slots = static_cast<int64_t>(cached_sm_count()) * per_sm;
+  const bool can_stream = per_sm > 0 && a.max_splits >= 2 && a.split_done != nullptr;
+  const bool fills = pairs * a.max_len >= slots * min_keys;
+  if (!can_stream || !fills || decode_grid_fits(grid_ctas, grid_slots)) return cudaErrorNotReady;
+  return launch_decode_mma_stream<HD>(decode_stream_plan(a, pairs, slots, 8 * kDecodeMmaKeys), a,
+                                      stream);
 }
 
 // The tensor-core kernel comes as CTAs of 4 warps (2 per SM) or 8 warps (1 per SM). 8-warp
@@ -304,11 +333,10 @@ cudaError_t launch_decode_attention_mma(const DecodeAttentionArgs& a, cudaStream
       break;
   }
   const bool eight = ctas8 <= slots8 && 10 * ctas8 >= 9 * std::min(ctas4, sms);
-  const int64_t ctas = eight ? ctas8 : ctas4, slots = eight ? slots8 : slots4;
-  const bool grid_fits = ctas <= slots && 10 * ctas >= 9 * slots;
-  const bool fills = pairs * a.max_len >= slots8 * 8 * kDecodeMmaKeys;  // else no plan fills it
-  if (!grid_fits && fills && can_stream)
-    return launch_decode_mma_stream<HD>(stream_plan(), a, stream);
+  // (Fewer keys than one step of every slot: no plan fills the GPU, the split grid is as good.)
+  const cudaError_t streamed = launch_decode_mma_stream_if_better<HD>(
+      a, eight ? ctas8 : ctas4, eight ? slots8 : slots4, 8 * kDecodeMmaKeys, stream);
+  if (streamed != cudaErrorNotReady) return streamed;
   if (eight) return launch_decode_split(decode_attention_mma_kernel<HD, 8>, 8 * 32, p8, a, stream);
   return launch_decode_split(decode_attention_mma_kernel<HD, 4>, 4 * 32, p4, a, stream);
 }
@@ -325,6 +353,19 @@ cudaError_t launch_decode_attention_hd(const DecodeAttentionArgs& a, cudaStream_
   if (mma) {
     if constexpr (kHasMma) return launch_decode_attention_mma<HD>(a, stream);
     return cudaErrorInvalidValue;
+  }
+  if constexpr (kHasMma) {
+    // MHA whose split grid fits the GPU badly (32 heads x 17 sequences: 544 CTAs for 1056 slots,
+    // 0.84-0.88x cuDNN on an H100) goes to stream-K on tensor cores, when each CTA gets 1024 keys
+    // or more: on less the scalar kernel's finer grid wins (32 x 1 x 1k: 13.0 µs against 16.2).
+    if (a.kernel == DecodeKernel::kAuto && group == 1) {
+      const int per_sm = decode_scalar_ctas_per_sm<HD, 1>();
+      const DecodeSplitPlan p = decode_attention_plan(a, per_sm, kDecodeScalarMinChunk);
+      const cudaError_t streamed = launch_decode_mma_stream_if_better<HD>(
+          a, int64_t{a.batch} * a.kv_heads * p.splits,
+          static_cast<int64_t>(cached_sm_count()) * per_sm, 1024, stream);
+      if (streamed != cudaErrorNotReady) return streamed;
+    }
   }
   if (group <= 1) return launch_decode_attention_t<HD, 1>(a, stream);
   if (group <= 2) return launch_decode_attention_t<HD, 2>(a, stream);
