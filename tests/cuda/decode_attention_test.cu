@@ -144,6 +144,56 @@ TEST_P(CudaDecodeAttention, MatchesReferenceAndH2oProbabilities) {
   EXPECT_TRUE(all_close(got_f, ref_scores, 1e-5, 1e-4, "h2o scores"));
 }
 
+// The stream-K plan's contract, on the host (no GPU): every key of every pair is taken by exactly
+// one CTA, and no pair is cut into more pieces than the workspace holds (more would write
+// partials past a row's max_splits slots). Pieces are enumerated the way
+// decode_attention_mma_stream_kernel does.
+TEST(CudaDecodeStreamPlan, PiecesCoverEveryKeyOnceWithinTheWorkspace) {
+  std::mt19937 rng(7);
+  for (int trial = 0; trial < 400; ++trial) {
+    DecodeAttentionArgs a{};
+    a.batch = std::uniform_int_distribution<int>(1, 40)(rng);
+    a.kv_heads = std::uniform_int_distribution<int>(1, 32)(rng);
+    a.max_len = std::uniform_int_distribution<int>(1, 40000)(rng);
+    a.max_splits = std::uniform_int_distribution<int>(2, 300)(rng);
+    const int64_t pairs = int64_t{a.batch} * a.kv_heads;
+    const int64_t slots = std::uniform_int_distribution<int>(1, 264)(rng);
+    const int min_share = trial % 2 ? 128 : 16;
+    const DecodeStreamPlan p = decode_stream_plan(a, pairs, slots, min_share);
+    SCOPED_TRACE(::testing::Message()
+                 << "batch " << a.batch << " kv_heads " << a.kv_heads << " max_len " << a.max_len
+                 << " max_splits " << a.max_splits << " slots " << slots);
+    ASSERT_GE(p.stride, a.max_len);
+    ASSERT_EQ(p.share % 16, 0);
+    ASSERT_GE(p.share, min_share);
+    const int64_t line = pairs * p.stride;
+    ASSERT_GE(p.ctas * p.share, line);        // every key has a CTA
+    ASSERT_LT((p.ctas - 1) * p.share, line);  // and every CTA a key
+    // Unless a floor (one step, the workspace) raised the share, no more CTAs than slots.
+    const int64_t even = ((line + slots - 1) / slots + 15) / 16 * 16;
+    if (p.share == even) EXPECT_LE(p.ctas, slots);
+    std::vector<int> covered(static_cast<size_t>(pairs), 0), pieces(static_cast<size_t>(pairs), 0);
+    for (int64_t c = 0; c < p.ctas; ++c) {
+      const int64_t g0 = c * p.share, g1 = std::min(g0 + p.share, line);
+      for (int64_t q = g0 / p.stride; q * p.stride < g1; ++q) {
+        const int64_t q0 = q * p.stride;
+        const int first = static_cast<int>(q0 / p.share);
+        const int last = static_cast<int>((q0 + p.stride - 1) / p.share);
+        const int split = static_cast<int>(c) - first, splits = last - first + 1;
+        ASSERT_GE(split, 0);
+        ASSERT_LT(split, splits);
+        ASSERT_LE(splits, a.max_splits);
+        covered[q] += static_cast<int>(std::min(g1, q0 + p.stride) - std::max(g0, q0));
+        ++pieces[q];
+      }
+    }
+    for (int64_t q = 0; q < pairs; ++q) {
+      ASSERT_EQ(covered[q], p.stride) << "pair " << q;
+      ASSERT_LE(pieces[q], a.max_splits) << "pair " << q;
+    }
+  }
+}
+
 std::string kernel_suffix(DecodeKernel k) {
   switch (k) {
     case DecodeKernel::kScalar:
