@@ -11,6 +11,9 @@
 // no second kernel waits behind the split ones (measured in bench/results/decode_attention.md).
 // This file's kernel serves MHA and any head_dim; GQA groups at head_dim 64/128 go to the
 // tensor-core kernel (decode_attention_mma.cuh), which shares the same grid, plan and epilogue.
+// Where no split grid fits the GPU in one well-filled wave (pair counts like 136 or 544 on 132
+// SMs), the tensor-core stream-K kernel gives every CTA an equal share of all pairs' keys
+// instead, MHA included (launch_decode_attention_hd).
 //
 // Scores are kept in log2 units (q pre-scaled by scale*log2(e)) so softmax uses exp2.
 // With H2O the raw scores of every slot and each head's final (max, sum) are written out and

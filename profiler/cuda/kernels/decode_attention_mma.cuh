@@ -1,5 +1,6 @@
 #pragma once
-// Decode attention on tensor cores, for GQA (query heads per KV head >= 2) at head_dim 64 or 128.
+// Decode attention on tensor cores, for GQA (query heads per KV head >= 2) at head_dim 64 or 128,
+// and for MHA too in the stream-K kernel at the end of this file.
 //
 // The scalar kernel (decode_attention.cuh) spends ~60 warp instructions per key on a head group
 // of 4 (dot products split over 16 lanes and reduced by shuffles) and is issue-bound at the 2
