@@ -13,7 +13,7 @@
 // tensor-core kernel (decode_attention_mma.cuh), which shares the same grid, plan and epilogue.
 // Where no split grid fits the GPU in one well-filled wave (pair counts like 136 or 544 on 132
 // SMs), the tensor-core stream-K kernel gives every CTA an equal share of all pairs' keys
-// instead, MHA included (launch_decode_attention_hd).
+// instead, MHA included (launch_decode_attention_t).
 //
 // Scores are kept in log2 units (q pre-scaled by scale*log2(e)) so softmax uses exp2.
 // With H2O the raw scores of every slot and each head's final (max, sum) are written out and
@@ -240,15 +240,6 @@ int decode_scalar_ctas_per_sm() {
   return n;
 }
 
-template <int HD, int G>
-cudaError_t launch_decode_attention_t(const DecodeAttentionArgs& a, cudaStream_t stream) {
-  const int ctas_per_sm = decode_scalar_ctas_per_sm<HD, G>();
-  if (ctas_per_sm == 0) return cudaErrorInvalidConfiguration;
-  return launch_decode_split(decode_attention_kernel<HD, G>, kDecodeThreads,
-                             decode_attention_plan(a, ctas_per_sm, kDecodeScalarMinChunk), a,
-                             stream);
-}
-
 // A split grid is kept when it runs in one wave with at least 90% of the GPU's CTA slots busy.
 inline bool decode_grid_fits(int64_t ctas, int64_t slots) {
   return ctas <= slots && 10 * ctas >= 9 * slots;
@@ -275,9 +266,25 @@ inline DecodeStreamPlan decode_stream_plan(const DecodeAttentionArgs& a, int64_t
   return p;
 }
 
+// CTA slots of the stream-K kernel on this GPU (0: it cannot run).
 template <int HD>
-cudaError_t launch_decode_mma_stream(const DecodeStreamPlan& p, const DecodeAttentionArgs& a,
-                                     cudaStream_t stream) {
+int64_t decode_stream_slots() {
+  static const int per_sm = decode_ctas_per_sm(
+      reinterpret_cast<const void*>(decode_attention_mma_stream_kernel<HD>), 8 * 32);
+  return static_cast<int64_t>(cached_sm_count()) * per_sm;
+}
+
+// Stream-K can merge pieces: the workspace is there and holds two splits or more.
+inline bool decode_can_stream(const DecodeAttentionArgs& a) {
+  return a.max_splits >= 2 && a.split_done != nullptr;
+}
+
+template <int HD>
+cudaError_t launch_decode_mma_stream(const DecodeAttentionArgs& a, cudaStream_t stream) {
+  const int64_t slots = decode_stream_slots<HD>();
+  if (slots == 0) return cudaErrorInvalidConfiguration;
+  const DecodeStreamPlan p =
+      decode_stream_plan(a, static_cast<int64_t>(a.batch) * a.kv_heads, slots, 8 * kDecodeMmaKeys);
   // Unless every CTA takes whole pairs, some pair is cut into pieces that need the workspace.
   if (p.share % p.stride != 0 && a.split_done == nullptr) return cudaErrorInvalidValue;
   decode_attention_mma_stream_kernel<HD>
@@ -285,22 +292,32 @@ cudaError_t launch_decode_mma_stream(const DecodeStreamPlan& p, const DecodeAtte
   return launch_status();
 }
 
-// Stream-K over the GPU's 8-warp CTA slots, where the split grid `grid_ctas` of `grid_slots`
-// does not fit (decode_grid_fits) and every slot would get at least `min_keys` keys; else returns
-// cudaErrorNotReady and launches nothing.
+// Whether stream-K replaces a split grid of `grid_ctas` CTAs for `grid_slots` slots: the grid
+// does not fit (decode_grid_fits) and every stream-K slot would get at least `min_keys` keys.
 template <int HD>
-cudaError_t launch_decode_mma_stream_if_better(const DecodeAttentionArgs& a, int64_t grid_ctas,
-                                               int64_t grid_slots, int min_keys,
-                                               cudaStream_t stream) {
-  static const int per_sm = decode_ctas_per_sm(
-      reinterpret_cast<const void*>(decode_attention_mma_stream_kernel<HD>), 8 * 32);
-  const int64_t pairs = static_cast<int64_t>(a.batch) * a.kv_heads;
-  const int64_t slots = static_cast<int64_t>(cached_sm_count()) * per_sm;
-  const bool can_stream = per_sm > 0 && a.max_splits >= 2 && a.split_done != nullptr;
-  const bool fills = pairs * a.max_len >= slots * min_keys;
-  if (!can_stream || !fills || decode_grid_fits(grid_ctas, grid_slots)) return cudaErrorNotReady;
-  return launch_decode_mma_stream<HD>(decode_stream_plan(a, pairs, slots, 8 * kDecodeMmaKeys), a,
-                                      stream);
+bool decode_stream_is_better(const DecodeAttentionArgs& a, int64_t grid_ctas, int64_t grid_slots,
+                             int min_keys) {
+  const int64_t slots = decode_stream_slots<HD>();
+  const bool fills = int64_t{a.batch} * a.kv_heads * a.max_len >= slots * min_keys;
+  return slots > 0 && decode_can_stream(a) && fills && !decode_grid_fits(grid_ctas, grid_slots);
+}
+
+// The scalar kernel's split grid; MHA at head_dim 64/128 whose grid fits the GPU badly (32 heads
+// x 17 sequences: 544 CTAs for 1056 slots, 0.84-0.88x cuDNN on an H100) goes to stream-K on
+// tensor cores instead, when each CTA gets 1024 keys or more: on less the scalar kernel's finer
+// grid wins (32 x 1 x 1k: 13.0 µs against 16.2).
+template <int HD, int G>
+cudaError_t launch_decode_attention_t(const DecodeAttentionArgs& a, cudaStream_t stream) {
+  const int ctas_per_sm = decode_scalar_ctas_per_sm<HD, G>();
+  if (ctas_per_sm == 0) return cudaErrorInvalidConfiguration;
+  const DecodeSplitPlan p = decode_attention_plan(a, ctas_per_sm, kDecodeScalarMinChunk);
+  if constexpr (G == 1 && (HD == 64 || HD == 128)) {
+    const int64_t ctas = int64_t{a.batch} * a.kv_heads * p.splits;
+    const int64_t slots = static_cast<int64_t>(cached_sm_count()) * ctas_per_sm;
+    if (a.kernel == DecodeKernel::kAuto && decode_stream_is_better<HD>(a, ctas, slots, 1024))
+      return launch_decode_mma_stream<HD>(a, stream);
+  }
+  return launch_decode_split(decode_attention_kernel<HD, G>, kDecodeThreads, p, a, stream);
 }
 
 // The tensor-core kernel comes as CTAs of 4 warps (2 per SM) or 8 warps (1 per SM). 8-warp
@@ -322,24 +339,22 @@ cudaError_t launch_decode_attention_mma(const DecodeAttentionArgs& a, cudaStream
   const int64_t pairs = static_cast<int64_t>(a.batch) * a.kv_heads;
   const int64_t ctas4 = pairs * p4.splits, ctas8 = pairs * p8.splits;
   const int64_t sms = cached_sm_count(), slots4 = sms * per_sm4, slots8 = sms * per_sm8;
-  const bool can_stream = a.max_splits >= 2 && a.split_done != nullptr;
-  const auto stream_plan = [&] { return decode_stream_plan(a, pairs, slots8, 8 * kDecodeMmaKeys); };
   switch (a.kernel) {
     case DecodeKernel::kTensorCore4Warps:
       return launch_decode_split(decode_attention_mma_kernel<HD, 4>, 4 * 32, p4, a, stream);
     case DecodeKernel::kTensorCore8Warps:
       return launch_decode_split(decode_attention_mma_kernel<HD, 8>, 8 * 32, p8, a, stream);
     case DecodeKernel::kTensorCoreStreamK:
-      if (can_stream) return launch_decode_mma_stream<HD>(stream_plan(), a, stream);
+      if (decode_can_stream(a)) return launch_decode_mma_stream<HD>(a, stream);
       return launch_decode_split(decode_attention_mma_kernel<HD, 8>, 8 * 32, p8, a, stream);
     default:
       break;
   }
   const bool eight = ctas8 <= slots8 && 10 * ctas8 >= 9 * std::min(ctas4, sms);
   // (Fewer keys than one step of every slot: no plan fills the GPU, the split grid is as good.)
-  const cudaError_t streamed = launch_decode_mma_stream_if_better<HD>(
-      a, eight ? ctas8 : ctas4, eight ? slots8 : slots4, 8 * kDecodeMmaKeys, stream);
-  if (streamed != cudaErrorNotReady) return streamed;
+  if (decode_stream_is_better<HD>(a, eight ? ctas8 : ctas4, eight ? slots8 : slots4,
+                                  8 * kDecodeMmaKeys))
+    return launch_decode_mma_stream<HD>(a, stream);
   if (eight) return launch_decode_split(decode_attention_mma_kernel<HD, 8>, 8 * 32, p8, a, stream);
   return launch_decode_split(decode_attention_mma_kernel<HD, 4>, 4 * 32, p4, a, stream);
 }
@@ -350,25 +365,13 @@ cudaError_t launch_decode_attention_hd(const DecodeAttentionArgs& a, cudaStream_
   if (group > 8) return cudaErrorInvalidValue;  // groups over 8 query heads per KV head: not built
   constexpr bool kHasMma = HD == 64 || HD == 128;
   // Tensor cores for a head group (measured: bench/results/decode_attention.md); MHA stays on
-  // the scalar kernel, which already reaches the copy bandwidth.
+  // the scalar kernel, which already reaches the copy bandwidth (but see
+  // launch_decode_attention_t).
   const bool mma =
       a.kernel == DecodeKernel::kAuto ? kHasMma && group >= 2 : a.kernel != DecodeKernel::kScalar;
   if (mma) {
     if constexpr (kHasMma) return launch_decode_attention_mma<HD>(a, stream);
     return cudaErrorInvalidValue;
-  }
-  if constexpr (kHasMma) {
-    // MHA whose split grid fits the GPU badly (32 heads x 17 sequences: 544 CTAs for 1056 slots,
-    // 0.84-0.88x cuDNN on an H100) goes to stream-K on tensor cores, when each CTA gets 1024 keys
-    // or more: on less the scalar kernel's finer grid wins (32 x 1 x 1k: 13.0 µs against 16.2).
-    if (a.kernel == DecodeKernel::kAuto && group == 1) {
-      const int per_sm = decode_scalar_ctas_per_sm<HD, 1>();
-      const DecodeSplitPlan p = decode_attention_plan(a, per_sm, kDecodeScalarMinChunk);
-      const cudaError_t streamed = launch_decode_mma_stream_if_better<HD>(
-          a, int64_t{a.batch} * a.kv_heads * p.splits,
-          static_cast<int64_t>(cached_sm_count()) * per_sm, 1024, stream);
-      if (streamed != cudaErrorNotReady) return streamed;
-    }
   }
   if (group <= 1) return launch_decode_attention_t<HD, 1>(a, stream);
   if (group <= 2) return launch_decode_attention_t<HD, 2>(a, stream);

@@ -14,13 +14,18 @@ namespace squeeze::cuda {
 
 constexpr int kDecodeThreads = 128;
 
-// Writes dims 4*q4 .. 4*q4+3 of output row `row`: the merged numerators over the sum.
+// Writes dims 4*q4 .. 4*q4+3 of output row `row`: the merged numerators over the sum; the
+// thread of dims 0..3 also writes the row's final (max, sum) where H2O asks for them.
 __device__ __forceinline__ void store_merged_quad(const DecodeAttentionArgs& a, int64_t row, int q4,
-                                                  float4 A, float L) {
+                                                  float4 A, float M, float L) {
   const float r = L > 0.f ? 1.f / L : 0.f;
   auto* out = reinterpret_cast<__nv_bfloat162*>(a.out + row * a.head_dim + q4 * 4);
   out[0] = __floats2bfloat162_rn(A.x * r, A.y * r);
   out[1] = __floats2bfloat162_rn(A.z * r, A.w * r);
+  if (q4 == 0 && a.row_max != nullptr) {
+    a.row_max[row] = M;
+    a.row_sum[row] = L;
+  }
 }
 
 // The last CTA of a split sequence to finish: out = the merge of every split's partial state of
@@ -84,11 +89,7 @@ __device__ __forceinline__ void decode_attention_merge_splits(const DecodeAttent
       part_l[it] = L;
       continue;
     }
-    store_merged_quad(a, row, q4, A, L);
-    if (q4 == 0 && a.row_max != nullptr) {
-      a.row_max[row] = M;
-      a.row_sum[row] = L;
-    }
+    store_merged_quad(a, row, q4, A, M, L);
   }
   if (parts == 1) return;
   __syncthreads();
@@ -111,11 +112,7 @@ __device__ __forceinline__ void decode_attention_merge_splits(const DecodeAttent
     }
     const int g = item / kQuads, q4 = item % kQuads;
     const int64_t row = static_cast<int64_t>(b) * a.n_heads + head0 + g;
-    store_merged_quad(a, row, q4, A, L);
-    if (q4 == 0 && a.row_max != nullptr) {
-      a.row_max[row] = M;
-      a.row_sum[row] = L;
-    }
+    store_merged_quad(a, row, q4, A, M, L);
   }
 }
 
