@@ -69,6 +69,16 @@ def interleaved_ms(fns, reps, queued):
     return [statistics.median(t) for t in times]
 
 
+def load_lib(path):
+    """libsqueeze_decode_ffi.so with its two entry points typed."""
+    lib = ctypes.CDLL(path)
+    lib.sqz_decode_workspace_bytes.restype = ctypes.c_size_t
+    lib.sqz_decode_attention.restype = ctypes.c_int
+    lib.sqz_decode_attention.argtypes = (
+        [ctypes.c_void_p] * 6 + [ctypes.c_int] * 7 + [ctypes.c_float, ctypes.c_int, ctypes.c_void_p])
+    return lib
+
+
 def torch_copy_gbps():
     n = 1 << 30
     src = torch.empty(n, dtype=torch.uint8, device="cuda").fill_(1)
@@ -146,11 +156,7 @@ def main():
     ap.add_argument("--reps", type=int, default=60)
     ap.add_argument("--out")
     args = ap.parse_args()
-    lib = ctypes.CDLL(args.lib)
-    lib.sqz_decode_workspace_bytes.restype = ctypes.c_size_t
-    lib.sqz_decode_attention.restype = ctypes.c_int
-    lib.sqz_decode_attention.argtypes = (
-        [ctypes.c_void_p] * 6 + [ctypes.c_int] * 7 + [ctypes.c_float, ctypes.c_int, ctypes.c_void_p])
+    lib = load_lib(args.lib)
     with open(args.ours) as f:
         lines = [l for l in f if l.strip()]
     meta = " ".join(l.strip("# \n") for l in lines if l.startswith("#"))

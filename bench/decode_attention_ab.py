@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+"""A/B of builds of squeeze's decode attention, beside cuDNN, in one process on one GPU.
+
+Each build is a libsqueeze_decode_ffi.so (bench/decode_attention_ffi.cu), optionally with a
+kernel choice after a colon (auto, scalar, mma, mma4, mma8, mmask). At every shape all builds
+and cuDNN's SDPA are timed queued (kernel time) in alternating order within each repetition,
+each call on its own K/V copy (decode_attention_compare.interleaved_ms), and medians printed in µs.
+
+usage: decode_attention_ab.py LIB[:KERNEL],LIB[:KERNEL],... KV_HEADS,BATCH,KV_LEN ...
+  e.g. decode_attention_ab.py old.so,new.so,new.so:mmask 8,17,4096 32,17,1024
+"""
+import ctypes
+import os
+import sys
+
+import torch
+import torch.nn.functional as F
+from torch.nn.attention import SDPBackend, sdpa_kernel
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import decode_attention_compare as dc  # noqa: E402
+
+
+def main():
+    if len(sys.argv) < 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    builds = [b.partition(":") for b in sys.argv[1].split(",")]
+    shapes = [tuple(map(int, s.split(","))) for s in sys.argv[2:]]
+    libs = [dc.load_lib(path) for path, _, _ in builds]
+    kernels = [k or "auto" for _, _, k in builds]
+    print("shape | " + " | ".join(os.path.basename(p) + (":" + k if k else "")
+                                  for p, _, k in builds) + " | cuDNN")
+    for kv_heads, batch, kv_len in shapes:
+        torch.cuda.empty_cache()
+        shape = dc.Shape(libs[0], batch, kv_heads, kv_len)
+        fns = []
+        for lib, kernel in zip(libs, kernels):
+            shape.lib = lib
+            fns.append(shape.ours(kernel))
+        fns.append(lambda i: F.scaled_dot_product_attention(
+            shape.q, shape.ks[i % shape.copies], shape.vs[i % shape.copies],
+            enable_gqa=kv_heads != dc.N_HEADS))
+        with sdpa_kernel([SDPBackend.CUDNN_ATTENTION]):
+            times = dc.interleaved_ms(fns, 80, queued=True)
+        print(f"{kv_heads}x{batch}x{kv_len} | " + " | ".join(f"{t * 1e3:7.1f}" for t in times),
+              flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
