@@ -21,6 +21,18 @@ union alignas(16) Bf16x8 {
   __nv_bfloat162 pair[4];
 };
 
+// 16 bytes of a KV cache that the launch reads once (decode attention): read-only path, not
+// kept in L1, and the L2 asked to fetch the 256-byte block around them from DRAM, which
+// neighbouring loads then find there. 1-3% faster than __ldg at large KV on an H100, A/B in one
+// process (bench/results/decode_attention.md).
+__device__ __forceinline__ uint4 load_kv_u4(const void* p) {
+  uint4 r;
+  asm("ld.global.nc.L1::no_allocate.L2::256B.v4.u32 {%0,%1,%2,%3}, [%4];"
+      : "=r"(r.x), "=r"(r.y), "=r"(r.z), "=r"(r.w)
+      : "l"(p));
+  return r;
+}
+
 __device__ __forceinline__ void load_bf16x8(const bf16* src, float (&out)[8]) {
   Bf16x8 v;
   v.raw = *reinterpret_cast<const uint4*>(src);

@@ -91,8 +91,8 @@ static __global__ void __launch_bounds__(kDecodeThreads)
     for (int u = 0; u < U; ++u) {
       const int kk = start + (it_load * U + u) * KPB + grp;
       if (kk < end) {
-        kd[u] = __ldg(reinterpret_cast<const uint4*>(kp + static_cast<int64_t>(kk) * HD));
-        vd[u] = __ldg(reinterpret_cast<const uint4*>(vp + static_cast<int64_t>(kk) * HD));
+        kd[u] = load_kv_u4(kp + static_cast<int64_t>(kk) * HD);
+        vd[u] = load_kv_u4(vp + static_cast<int64_t>(kk) * HD);
       } else {
         kd[u] = make_uint4(0, 0, 0, 0);
         vd[u] = make_uint4(0, 0, 0, 0);

@@ -127,115 +127,157 @@ __device__ __forceinline__ void decode_mma_softmax_pv(const DecodeAttentionArgs&
 
 constexpr int kDecodeMmaRows = 8;  // M rows the heads may use (group <= 8)
 
-// Keys [start, stop) of sequence b's KV head kvh, piece `split` of the `splits` that cover it;
-// the CTA's shared arrays are free on entry and are again on return.
-template <int HD, int W>
-__device__ __forceinline__ void decode_mma_segment(const DecodeAttentionArgs& a, int b, int kvh,
-                                                   int start, int stop, int split, int splits,
-                                                   float (&sm_m)[W][kDecodeMmaRows],
-                                                   float (&sm_l)[W][kDecodeMmaRows],
-                                                   float (&sm_acc)[W][kDecodeMmaRows * HD]) {
-  constexpr int KJ = HD / 32;  // k-step pairs of q.k = uint4 per key row per thread
-  constexpr int NT = HD / 8;   // n-tiles of P V
-  constexpr int VH = HD / 64;  // uint4 per V row per thread
-  constexpr int G = kDecodeMmaRows;
+// A warp's registers for one block of 16 keys (K as score B fragments, V as P V B fragments)
+// and the group's Q as A fragments.
+template <int HD>
+struct DecodeMmaRegs {
+  uint4 qa[HD / 32];     // per k-step pair j: dims j*32 + tig*8 .. +7 of head gid
+  uint4 kr[2][HD / 32];  // key kb + nt*8 + gid, the same dims
+  uint4 vr[4][HD / 64];  // keys kb + {2tig, 2tig+1, 2tig+8, 2tig+9}, dims h*64 + gid*8 .. +7
+};
 
+// One piece of work: keys [start, stop) of sequence b's KV head kvh.
+struct DecodeMmaPiece {
+  int b, kvh, start, stop;
+};
+
+template <int HD>
+__device__ __forceinline__ const bf16* decode_kv_head(const DecodeAttentionArgs& a,
+                                                      const bf16* cache, int b, int kvh) {
+  return cache + (static_cast<int64_t>(b) * a.kv_heads + kvh) * a.capacity * HD;
+}
+
+template <int HD>
+__device__ __forceinline__ void decode_mma_load_k(const bf16* kp, int kb, int lim,
+                                                  uint4 (&kr)[2][HD / 32]) {
+  const int gid = threadIdx.x % 32 / 4, tig = threadIdx.x % 4;
+#pragma unroll
+  for (int nt = 0; nt < 2; ++nt) {
+    const int key = kb + nt * 8 + gid;
+#pragma unroll
+    for (int j = 0; j < HD / 32; ++j)
+      kr[nt][j] = key < lim ? load_kv_u4(kp + static_cast<int64_t>(key) * HD + j * 32 + tig * 8)
+                            : make_uint4(0, 0, 0, 0);
+  }
+}
+
+template <int HD>
+__device__ __forceinline__ void decode_mma_load_v(const bf16* vp, int kb, int lim,
+                                                  uint4 (&vr)[4][HD / 64]) {
+  const int gid = threadIdx.x % 32 / 4, tig = threadIdx.x % 4;
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    const int key = kb + 2 * tig + (i & 1) + (i >> 1) * 8;
+#pragma unroll
+    for (int h = 0; h < HD / 64; ++h)
+      vr[i][h] = key < lim ? load_kv_u4(vp + static_cast<int64_t>(key) * HD + h * 64 + gid * 8)
+                           : make_uint4(0, 0, 0, 0);  // zeros, not garbage: 0 * NaN = NaN
+  }
+}
+
+// Issues the loads of a piece's Q and of the key block from kb0. They are bounded by the cache's
+// capacity, not by the sequence length, so they need not wait for lens[b] to arrive (one memory
+// latency less at the start of every piece); rows past the length are masked in
+// decode_mma_warp_keys once it has.
+template <int HD>
+__device__ __forceinline__ void decode_mma_load_first(const DecodeAttentionArgs& a,
+                                                      const DecodeMmaPiece& pc, int kb0,
+                                                      DecodeMmaRegs<HD>& r) {
+  const int group = a.n_heads / a.kv_heads;
+  const int lane = threadIdx.x % 32, gid = lane / 4, tig = lane % 4;
+#pragma unroll
+  for (int j = 0; j < HD / 32; ++j)
+    r.qa[j] = gid < group ? *reinterpret_cast<const uint4*>(
+                                a.q + (static_cast<int64_t>(pc.b) * a.n_heads +
+                                       pc.kvh * group + gid) * HD + j * 32 + tig * 8)
+                          : make_uint4(0, 0, 0, 0);
+  const int bound = min(pc.stop, a.capacity);
+  if (kb0 < bound) {
+    decode_mma_load_k<HD>(decode_kv_head<HD>(a, a.k_cache, pc.b, pc.kvh), kb0, bound, r.kr);
+    decode_mma_load_v<HD>(decode_kv_head<HD>(a, a.v_cache, pc.b, pc.kvh), kb0, bound, r.vr);
+  }
+}
+
+// One warp's online softmax state for query head gid: (m, l) and the P V numerators o, where
+// o[t][e] is column 2tig + e of n-tile t: dim (t/8)*64 + (2tig+e)*8 + t%8.
+template <int HD>
+struct DecodeMmaState {
+  float m = -INFINITY, l = 0.f;  // l summed over the row's four lanes once the keys are done
+  float o[HD / 8][2];
+};
+
+// One warp's keys of piece pc: the blocks kb0, kb0 + step, ... below the piece's end, with r
+// holding what decode_mma_load_first loaded for kb0.
+template <int HD>
+__device__ __forceinline__ void decode_mma_warp_keys(const DecodeAttentionArgs& a,
+                                                     const DecodeMmaPiece& pc, int kb0, int step,
+                                                     DecodeMmaRegs<HD>& r,
+                                                     DecodeMmaState<HD>& st) {
+  constexpr int VH = HD / 64;
   const int group = a.n_heads / a.kv_heads;  // <= 8
-  const int head0 = kvh * group;
-  // The first block's loads are bounded by the cache's capacity, not by the sequence length, so
-  // they need not wait for lens[b] to arrive (one memory latency less at the start of every
-  // launch); rows past the length are masked once it has.
-  const int bound = min(stop, a.capacity);
-  const int end = min(bound, a.lens[b]);
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const int gid = lane / 4, tig = lane % 4;  // fragment row / column pair
+  const int head0 = pc.kvh * group;
+  const int end = min(min(pc.stop, a.capacity), a.lens[pc.b]);
+  const int lane = threadIdx.x % 32, gid = lane / 4, tig = lane % 4;  // fragment row / column pair
   const bool head_ok = gid < group;
   const float qk_scale = a.scale * kLog2e;
+#pragma unroll
+  for (int t = 0; t < HD / 8; ++t) st.o[t][0] = st.o[t][1] = 0.f;
 
-  // Q as A fragments (row gid = head gid): per k-step pair, the uint4 of dims j*32 + tig*8.
-  uint4 qa[KJ];
-#pragma unroll
-  for (int j = 0; j < KJ; ++j)
-    qa[j] =
-        head_ok
-            ? *reinterpret_cast<const uint4*>(
-                  a.q + (static_cast<int64_t>(b) * a.n_heads + head0 + gid) * HD + j * 32 + tig * 8)
-            : make_uint4(0, 0, 0, 0);
-
-  float m = -INFINITY, l = 0.f;  // this thread's head, over the keys this warp has seen
-  float o[NT][2];
-#pragma unroll
-  for (int t = 0; t < NT; ++t) o[t][0] = o[t][1] = 0.f;
-
-  const int64_t head_base = (static_cast<int64_t>(b) * a.kv_heads + kvh) * a.capacity;
-  const bf16* kp = a.k_cache + head_base * HD;
-  const bf16* vp = a.v_cache + head_base * HD;
-  const int v_keys[4] = {2 * tig, 2 * tig + 1, 2 * tig + 8, 2 * tig + 9};
-
-  // Software pipeline without extra registers: K of the next block is loaded as soon as this
-  // block's scores are done with K, V of the next block once P V is done with V; so each load
-  // is in flight during the other half of the arithmetic.
-  constexpr int kStep = W * kDecodeMmaKeys;
-  uint4 kr[2][KJ], vr[4][VH];
-  auto load_k = [&](int kb, int lim) {
-#pragma unroll
-    for (int nt = 0; nt < 2; ++nt) {
-      const int key = kb + nt * 8 + gid;
-#pragma unroll
-      for (int j = 0; j < KJ; ++j)
-        kr[nt][j] = key < lim ? __ldg(reinterpret_cast<const uint4*>(
-                                    kp + static_cast<int64_t>(key) * HD + j * 32 + tig * 8))
-                              : make_uint4(0, 0, 0, 0);
-    }
-  };
-  auto load_v = [&](int kb, int lim) {
-#pragma unroll
-    for (int i = 0; i < 4; ++i) {
-      const int key = kb + v_keys[i];
-#pragma unroll
-      for (int h = 0; h < VH; ++h)
-        vr[i][h] = key < lim ? __ldg(reinterpret_cast<const uint4*>(
-                                   vp + static_cast<int64_t>(key) * HD + h * 64 + gid * 8))
-                             : make_uint4(0, 0, 0, 0);  // zeros, not garbage: 0 * NaN = NaN
-    }
-  };
-  const int kb0 = start + warp * kDecodeMmaKeys;
-  if (kb0 < bound) {
-    load_k(kb0, bound);
-    load_v(kb0, bound);
-  }
+  const bf16* kp = decode_kv_head<HD>(a, a.k_cache, pc.b, pc.kvh);
+  const bf16* vp = decode_kv_head<HD>(a, a.v_cache, pc.b, pc.kvh);
   if (kb0 < end && kb0 + kDecodeMmaKeys > end) {  // the first block passes the length: zero V
 #pragma unroll
     for (int i = 0; i < 4; ++i)
 #pragma unroll
       for (int h = 0; h < VH; ++h)
-        if (kb0 + v_keys[i] >= end) vr[i][h] = make_uint4(0, 0, 0, 0);
+        if (kb0 + 2 * tig + (i & 1) + (i >> 1) * 8 >= end) r.vr[i][h] = make_uint4(0, 0, 0, 0);
   }
-  for (int kb = kb0; kb < end; kb += kStep) {
+  // Software pipeline without extra registers: K of the next block is loaded as soon as this
+  // block's scores are done with K, V of the next block once P V is done with V; so each load
+  // is in flight during the other half of the arithmetic.
+  for (int kb = kb0; kb < end; kb += step) {
     float s[2][2];
-    decode_mma_scores<HD>(qa, kr, kb, end, qk_scale, s);  // masks keys past end
-    if (kb + kStep < end) load_k(kb + kStep, end);
-    decode_mma_softmax_pv<HD>(a, s, vr, kb, end, b, head0, gid, tig, head_ok, m, l, o);
-    if (kb + kStep < end) load_v(kb + kStep, end);
+    decode_mma_scores<HD>(r.qa, r.kr, kb, end, qk_scale, s);  // masks keys past end
+    if (kb + step < end) decode_mma_load_k<HD>(kp, kb + step, end, r.kr);
+    decode_mma_softmax_pv<HD>(a, s, r.vr, kb, end, pc.b, head0, gid, tig, head_ok, st.m, st.l,
+                              st.o);
+    if (kb + step < end) decode_mma_load_v<HD>(vp, kb + step, end, r.vr);
   }
-
   // The row's denominator is spread over its four lanes.
-  l += __shfl_xor_sync(0xffffffffu, l, 1);
-  l += __shfl_xor_sync(0xffffffffu, l, 2);
+  st.l += __shfl_xor_sync(0xffffffffu, st.l, 1);
+  st.l += __shfl_xor_sync(0xffffffffu, st.l, 2);
+}
+
+// Piece `split` of the `splits` that cover its pair, taken by the CTA's W warps together (warp w
+// from block w on); the warps' states are merged through the CTA's shared arrays, free on entry
+// and again on return.
+template <int HD, int W>
+__device__ __forceinline__ void decode_mma_segment(const DecodeAttentionArgs& a,
+                                                   const DecodeMmaPiece& pc, int split,
+                                                   int splits, float (&sm_m)[W][kDecodeMmaRows],
+                                                   float (&sm_l)[W][kDecodeMmaRows],
+                                                   float (&sm_acc)[W][kDecodeMmaRows * HD]) {
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int gid = lane / 4, tig = lane % 4;
+  const int group = a.n_heads / a.kv_heads;
+  const int kb0 = pc.start + warp * kDecodeMmaKeys;
+  DecodeMmaRegs<HD> r;
+  decode_mma_load_first<HD>(a, pc, kb0, r);
+  DecodeMmaState<HD> st;
+  decode_mma_warp_keys<HD>(a, pc, kb0, W * kDecodeMmaKeys, r, st);
   if (tig == 0) {
-    sm_m[warp][gid] = m;
-    sm_l[warp][gid] = l;
+    sm_m[warp][gid] = st.m;
+    sm_l[warp][gid] = st.l;
   }
-  // o[t][e] is column 2tig + e of n-tile t: dim (t/8)*64 + (2tig+e)*8 + t%8.
 #pragma unroll
-  for (int t = 0; t < NT; ++t) {
+  for (int t = 0; t < HD / 8; ++t) {
     const int d = (t / 8) * 64 + 2 * tig * 8 + t % 8;
-    sm_acc[warp][gid * HD + d] = o[t][0];
-    sm_acc[warp][gid * HD + d + 8] = o[t][1];
+    sm_acc[warp][gid * HD + d] = st.o[t][0];
+    sm_acc[warp][gid * HD + d + 8] = st.o[t][1];
   }
   __syncthreads();
-  decode_attention_epilogue<HD, G, W, W * 32>(a, sm_m, sm_l, sm_acc, b, kvh, head0, group, split,
-                                              splits);
+  decode_attention_epilogue<HD, kDecodeMmaRows, W, W * 32>(a, sm_m, sm_l, sm_acc, pc.b, pc.kvh,
+                                                           pc.kvh * group, group, split, splits);
 }
 
 // Grid (splits, kv_heads, batch): CTA (split, kvh, b) takes keys [split * chunk, + chunk) of
@@ -248,8 +290,9 @@ static __global__ void __launch_bounds__(W * 32, kDecodeMmaWarpsPerSm / W)
   __shared__ float sm_l[W][kDecodeMmaRows];
   __shared__ float sm_acc[W][kDecodeMmaRows * HD];
   const int split = blockIdx.x;
-  decode_mma_segment<HD, W>(a, blockIdx.z, blockIdx.y, split * chunk, split * chunk + chunk, split,
-                            splits, sm_m, sm_l, sm_acc);
+  const DecodeMmaPiece pc{static_cast<int>(blockIdx.z), static_cast<int>(blockIdx.y),
+                          split * chunk, split * chunk + chunk};
+  decode_mma_segment<HD, W>(a, pc, split, splits, sm_m, sm_l, sm_acc);
 }
 
 // Stream-K, for pair counts that fit the SM count badly: the (sequence, KV head) pairs
@@ -273,10 +316,11 @@ static __global__ void __launch_bounds__(8 * 32, 1)
     const int64_t p0 = p * stride;
     const int first = static_cast<int>(p0 / share);
     const int last = static_cast<int>((p0 + stride - 1) / share);
-    decode_mma_segment<HD, W>(
-        a, static_cast<int>(p / a.kv_heads), static_cast<int>(p % a.kv_heads),
-        static_cast<int>(max(g0, p0) - p0), static_cast<int>(min(g1, p0 + stride) - p0),
-        static_cast<int>(blockIdx.x) - first, last - first + 1, sm_m, sm_l, sm_acc);
+    const DecodeMmaPiece pc{static_cast<int>(p / a.kv_heads), static_cast<int>(p % a.kv_heads),
+                            static_cast<int>(max(g0, p0) - p0),
+                            static_cast<int>(min(g1, p0 + stride) - p0)};
+    decode_mma_segment<HD, W>(a, pc, static_cast<int>(blockIdx.x) - first, last - first + 1,
+                              sm_m, sm_l, sm_acc);
     __syncthreads();  // the epilogue's last reads of the shared arrays, before the next piece
   }
 }
