@@ -36,7 +36,7 @@ int sqz_decode_attention(const void* q, const void* k, const void* v, const int3
   a.max_len = max_len;
   a.max_splits = max_splits;
   a.scale = scale;
-  if (kernel < 0 || kernel > static_cast<int>(sc::DecodeKernel::kTensorCoreStreamK))
+  if (kernel < 0 || kernel > static_cast<int>(sc::DecodeKernel::kTensorCoreWarpStreamK))
     return static_cast<int>(cudaErrorInvalidValue);
   a.kernel = static_cast<sc::DecodeKernel>(kernel);
   sc::bind_decode_attention_workspace(a, work, batch);

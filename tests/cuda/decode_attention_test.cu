@@ -204,6 +204,8 @@ std::string kernel_suffix(DecodeKernel k) {
       return "_mma8";
     case DecodeKernel::kTensorCoreStreamK:
       return "_mmask";
+    case DecodeKernel::kTensorCoreWarpStreamK:
+      return "_mmawsk";
     default:
       return "_auto";
   }
@@ -222,7 +224,8 @@ std::vector<std::tuple<DecodeCase, int, DecodeKernel>> decode_cases() {
       cases.emplace_back(c, splits, DecodeKernel::kScalar);
       if (c.head_dim == 64 || c.head_dim == 128)
         for (DecodeKernel k : {DecodeKernel::kTensorCore4Warps, DecodeKernel::kTensorCore8Warps,
-                               DecodeKernel::kTensorCoreStreamK})
+                               DecodeKernel::kTensorCoreStreamK,
+                               DecodeKernel::kTensorCoreWarpStreamK})
           cases.emplace_back(c, splits, k);
     }
   return cases;

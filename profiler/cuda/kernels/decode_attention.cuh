@@ -292,6 +292,22 @@ cudaError_t launch_decode_mma_stream(const DecodeAttentionArgs& a, cudaStream_t 
   return launch_status();
 }
 
+// Stream-K over single warps (decode_attention_mma_warp_stream_kernel): warp slots, each warp
+// at least 4 blocks of keys.
+template <int HD>
+cudaError_t launch_decode_mma_warp_stream(const DecodeAttentionArgs& a, cudaStream_t stream) {
+  static const int per_sm = decode_ctas_per_sm(
+      reinterpret_cast<const void*>(decode_attention_mma_warp_stream_kernel<HD>), 8 * 32);
+  if (per_sm == 0) return cudaErrorInvalidConfiguration;
+  const int64_t slots = static_cast<int64_t>(cached_sm_count()) * per_sm * 8;
+  const DecodeStreamPlan p = decode_stream_plan(a, static_cast<int64_t>(a.batch) * a.kv_heads,
+                                                slots, 4 * kDecodeMmaKeys);
+  if (p.share % p.stride != 0 && a.split_done == nullptr) return cudaErrorInvalidValue;
+  decode_attention_mma_warp_stream_kernel<HD>
+      <<<static_cast<unsigned>((p.ctas + 7) / 8), 8 * 32, 0, stream>>>(a, p.stride, p.share);
+  return launch_status();
+}
+
 // Whether stream-K replaces a split grid of `grid_ctas` CTAs for `grid_slots` slots: the grid
 // does not fit (decode_grid_fits) and every stream-K slot would get at least `min_keys` keys.
 template <int HD>
@@ -302,10 +318,14 @@ bool decode_stream_is_better(const DecodeAttentionArgs& a, int64_t grid_ctas, in
   return slots > 0 && decode_can_stream(a) && fills && !decode_grid_fits(grid_ctas, grid_slots);
 }
 
-// The scalar kernel's split grid; MHA at head_dim 64/128 whose grid fits the GPU badly (32 heads
-// x 17 sequences: 544 CTAs for 1056 slots, 0.84-0.88x cuDNN on an H100) goes to stream-K on
-// tensor cores instead, when each CTA gets 1024 keys or more: on less the scalar kernel's finer
-// grid wins (32 x 1 x 1k: 13.0 µs against 16.2).
+// The scalar kernel's split grid. MHA at head_dim 64/128 whose grid leaves its last wave less
+// than 90% full (32 heads x 17 sequences: 544 CTAs for 528 slots, 0.84-0.88x cuDNN on an H100)
+// goes to stream-K on tensor cores instead, when each CTA gets 1024 keys or more: on less the
+// scalar kernel's finer grid wins (32 x 1 x 1k: 13.0 µs against 16.2). Whole waves are fine
+// (32 x 32 x 1k: 1024 CTAs, 177 µs scalar against 185 stream-K on an H100, 130 against 132-146
+// on an H200). Sequences of up to 2048 keys stream over single warps, whose pieces end without
+// a CTA barrier (32 x 34 x 1k on an H200: 138 µs against 153 over CTAs; on an H100 197 against
+// 197-202); longer ones over CTAs (32 x 17 x 4k: 269 against 264 on the H200).
 template <int HD, int G>
 cudaError_t launch_decode_attention_t(const DecodeAttentionArgs& a, cudaStream_t stream) {
   const int ctas_per_sm = decode_scalar_ctas_per_sm<HD, G>();
@@ -314,8 +334,11 @@ cudaError_t launch_decode_attention_t(const DecodeAttentionArgs& a, cudaStream_t
   if constexpr (G == 1 && (HD == 64 || HD == 128)) {
     const int64_t ctas = int64_t{a.batch} * a.kv_heads * p.splits;
     const int64_t slots = static_cast<int64_t>(cached_sm_count()) * ctas_per_sm;
-    if (a.kernel == DecodeKernel::kAuto && decode_stream_is_better<HD>(a, ctas, slots, 1024))
-      return launch_decode_mma_stream<HD>(a, stream);
+    const bool waves_full = 10 * ctas >= 9 * ((ctas + slots - 1) / slots) * slots;
+    if (a.kernel == DecodeKernel::kAuto && !waves_full &&
+        decode_stream_is_better<HD>(a, ctas, slots, 1024))
+      return a.max_len <= 2048 ? launch_decode_mma_warp_stream<HD>(a, stream)
+                               : launch_decode_mma_stream<HD>(a, stream);
   }
   return launch_decode_split(decode_attention_kernel<HD, G>, kDecodeThreads, p, a, stream);
 }
@@ -346,6 +369,9 @@ cudaError_t launch_decode_attention_mma(const DecodeAttentionArgs& a, cudaStream
       return launch_decode_split(decode_attention_mma_kernel<HD, 8>, 8 * 32, p8, a, stream);
     case DecodeKernel::kTensorCoreStreamK:
       if (decode_can_stream(a)) return launch_decode_mma_stream<HD>(a, stream);
+      return launch_decode_split(decode_attention_mma_kernel<HD, 8>, 8 * 32, p8, a, stream);
+    case DecodeKernel::kTensorCoreWarpStreamK:
+      if (decode_can_stream(a)) return launch_decode_mma_warp_stream<HD>(a, stream);
       return launch_decode_split(decode_attention_mma_kernel<HD, 8>, 8 * 32, p8, a, stream);
     default:
       break;

@@ -34,7 +34,8 @@ __device__ __forceinline__ void store_merged_quad(const DecodeAttentionArgs& a, 
 // trips, 16 splits' loads in flight at a time (a loop with a run-time stride would compile to
 // one load, its use and an exit test per split: one L2 round trip per split, SASS). Where the
 // CTA has more threads than float4s (few heads), `parts` threads share a float4's splits and
-// their states are merged in shared memory.
+// their states are merged in shared memory. Run by the whole CTA (kThreads = its size) or by one
+// warp (kThreads = 32; threads are then numbered within the warp).
 template <int HD, int kThreads>
 __device__ __forceinline__ void decode_attention_merge_splits(const DecodeAttentionArgs& a, int b,
                                                               int head0, int group, int splits) {
@@ -43,8 +44,10 @@ __device__ __forceinline__ void decode_attention_merge_splits(const DecodeAttent
   __shared__ float4 part_acc[kThreads];
   __shared__ float part_m[kThreads], part_l[kThreads];
   const int items = group * kQuads;
-  const int parts = items >= kThreads ? 1 : kThreads / items;
-  for (int it = threadIdx.x; it < items * parts; it += kThreads) {
+  // A lone warp (kThreads 32: other warps of its CTA may be merging too) never shares: the
+  // shared arrays are the CTA's.
+  const int parts = kThreads == 32 || items >= kThreads ? 1 : kThreads / items;
+  for (int it = threadIdx.x % kThreads; it < items * parts; it += kThreads) {
     const int item = it % items, part = it / items;
     const int g = item / kQuads, q4 = item % kQuads;
     const int64_t row = static_cast<int64_t>(b) * a.n_heads + head0 + g;
@@ -93,7 +96,7 @@ __device__ __forceinline__ void decode_attention_merge_splits(const DecodeAttent
   }
   if (parts == 1) return;
   __syncthreads();
-  for (int item = threadIdx.x; item < items; item += kThreads) {
+  for (int item = threadIdx.x % kThreads; item < items; item += kThreads) {
     float M = -INFINITY;
     for (int part = 0; part < parts; ++part) M = fmaxf(M, part_m[part * items + item]);
     float L = 0.f;

@@ -297,10 +297,32 @@ static __global__ void __launch_bounds__(W * 32, kDecodeMmaWarpsPerSm / W)
 
 // Stream-K, for pair counts that fit the SM count badly: the (sequence, KV head) pairs
 // p = b * kv_heads + kvh lie end to end, `stride` keys each (at least the longest sequence), and
-// CTA c takes keys [c * share, (c + 1) * share) of that line, which may be the end of one pair
-// and the start of the next, so that every CTA has the same work. Each piece is merged like a
-// split. A separate kernel: the loop over pieces costs the split grid's kernel 24 registers and
-// was 2-7% slower there (H100).
+// worker c (a CTA, or a warp in the warp kernel) takes keys [c * share, (c + 1) * share) of that
+// line, which may be the end of one pair and the start of the next, so that every worker has the
+// same work. Each piece is merged like a split: piece of pair p, split index and split count.
+struct DecodeStreamPiece {
+  DecodeMmaPiece pc;
+  int split, splits;
+};
+
+__device__ __forceinline__ int64_t decode_stream_line(const DecodeAttentionArgs& a, int stride) {
+  return static_cast<int64_t>(a.batch) * a.kv_heads * stride;
+}
+
+__device__ __forceinline__ DecodeStreamPiece decode_stream_piece(const DecodeAttentionArgs& a,
+                                                                 int stride, int share, int64_t c,
+                                                                 int64_t p) {
+  const int64_t g0 = c * share, g1 = min(g0 + share, decode_stream_line(a, stride));
+  const int64_t p0 = p * stride;
+  const int64_t first = p0 / share, last = (p0 + stride - 1) / share;
+  return {{static_cast<int>(p / a.kv_heads), static_cast<int>(p % a.kv_heads),
+           static_cast<int>(max(g0, p0) - p0), static_cast<int>(min(g1, p0 + stride) - p0)},
+          static_cast<int>(c - first),
+          static_cast<int>(last - first + 1)};
+}
+
+// Stream-K over CTAs of 8 warps. A separate kernel: the loop over pieces costs the split grid's
+// kernel 24 registers and was 2-7% slower there (H100).
 template <int HD>
 static __global__ void __launch_bounds__(8 * 32, 1)
     decode_attention_mma_stream_kernel(DecodeAttentionArgs a, int stride, int share) {
@@ -309,19 +331,88 @@ static __global__ void __launch_bounds__(8 * 32, 1)
   __shared__ float sm_m[W][kDecodeMmaRows];
   __shared__ float sm_l[W][kDecodeMmaRows];
   __shared__ float sm_acc[W][kDecodeMmaRows * HD];
-  const int64_t line = static_cast<int64_t>(a.batch) * a.kv_heads * stride;
-  const int64_t g0 = static_cast<int64_t>(blockIdx.x) * share;
-  const int64_t g1 = min(g0 + share, line);
-  for (int64_t p = g0 / stride; p * stride < g1; ++p) {  // the same trip count in every thread
-    const int64_t p0 = p * stride;
-    const int first = static_cast<int>(p0 / share);
-    const int last = static_cast<int>((p0 + stride - 1) / share);
-    const DecodeMmaPiece pc{static_cast<int>(p / a.kv_heads), static_cast<int>(p % a.kv_heads),
-                            static_cast<int>(max(g0, p0) - p0),
-                            static_cast<int>(min(g1, p0 + stride) - p0)};
-    decode_mma_segment<HD, W>(a, pc, static_cast<int>(blockIdx.x) - first, last - first + 1,
-                              sm_m, sm_l, sm_acc);
+  const int64_t c = blockIdx.x;
+  const int64_t g1 = min(c * share + share, decode_stream_line(a, stride));
+  for (int64_t p = c * share / stride; p * stride < g1; ++p) {  // same trip count in every thread
+    const DecodeStreamPiece sp = decode_stream_piece(a, stride, share, c, p);
+    decode_mma_segment<HD, W>(a, sp.pc, sp.split, sp.splits, sm_m, sm_l, sm_acc);
     __syncthreads();  // the epilogue's last reads of the shared arrays, before the next piece
+  }
+}
+
+// The end of a piece a warp took alone: its state is the piece's (no merge across warps); one
+// split written as the CTA epilogue writes it, and the warp whose count finishes the pair merges
+// the splits. Needs no barrier, so the other warps of the CTA stream on meanwhile.
+template <int HD>
+__device__ __forceinline__ void decode_mma_warp_epilogue(const DecodeAttentionArgs& a,
+                                                         const DecodeMmaPiece& pc, int split,
+                                                         int splits,
+                                                         const DecodeMmaState<HD>& st) {
+  const int lane = threadIdx.x % 32, gid = lane / 4, tig = lane % 4;
+  const int group = a.n_heads / a.kv_heads;
+  const int head0 = pc.kvh * group;
+  const int64_t row = static_cast<int64_t>(pc.b) * a.n_heads + head0 + gid;
+  if (gid < group) {
+    if (splits == 1) {
+      const float inv = st.l > 0.f ? 1.f / st.l : 0.f;
+#pragma unroll
+      for (int t = 0; t < HD / 8; ++t) {
+        const int d = (t / 8) * 64 + 2 * tig * 8 + t % 8;
+        a.out[row * HD + d] = __float2bfloat16(st.o[t][0] * inv);
+        a.out[row * HD + d + 8] = __float2bfloat16(st.o[t][1] * inv);
+      }
+      if (tig == 0 && a.row_max != nullptr) {
+        a.row_max[row] = st.m;
+        a.row_sum[row] = st.l;
+      }
+    } else {
+      float* po = a.partial_o + (row * a.max_splits + split) * HD;
+#pragma unroll
+      for (int t = 0; t < HD / 8; ++t) {
+        const int d = (t / 8) * 64 + 2 * tig * 8 + t % 8;
+        po[d] = st.o[t][0];
+        po[d + 8] = st.o[t][1];
+      }
+      if (tig == 0) {
+        a.partial_ml[(row * a.max_splits + split) * 2] = st.m;
+        a.partial_ml[(row * a.max_splits + split) * 2 + 1] = st.l;
+      }
+    }
+  }
+  if (splits == 1) return;
+  // As in decode_attention_epilogue, with the warp's barrier for the CTA's.
+  __syncwarp();
+  unsigned last = 0;
+  if (lane == 0) {
+    ::cuda::atomic_ref<unsigned, ::cuda::thread_scope_device> done(
+        a.split_done[static_cast<int64_t>(pc.b) * a.kv_heads + pc.kvh]);
+    last = done.fetch_add(1u, ::cuda::memory_order_acq_rel) == static_cast<unsigned>(splits - 1);
+    if (last) done.store(0u, ::cuda::memory_order_relaxed);  // ready for the next launch
+  }
+  if (__shfl_sync(0xffffffffu, last, 0) == 0) return;
+  __syncwarp();
+  decode_attention_merge_splits<HD, 32>(a, pc.b, head0, group, splits);
+}
+
+// Stream-K over single warps, for MHA with short sequences: every warp takes its own share and
+// waits for no other. In the CTA kernel the 8 warps meet at a barrier at the end of every piece,
+// where the early ones idle until the slowest has drawn its 8 blocks' memory latencies: 2.3 µs
+// of 22 per 1024-key piece at 32 x 16 x 1k on an H100 (per-CTA %globaltimer probe). With one
+// query head per KV head a piece's merge is one row, cheap for one warp; a GQA group's 8 rows
+// are not (the CTA kernel merges them with 256 threads).
+template <int HD>
+static __global__ void __launch_bounds__(8 * 32, 1)
+    decode_attention_mma_warp_stream_kernel(DecodeAttentionArgs a, int stride, int share) {
+  static_assert(HD == 64 || HD == 128, "tensor-core decode: head_dim 64 or 128");
+  const int64_t c = int64_t{blockIdx.x} * 8 + threadIdx.x / 32;  // this warp's share
+  const int64_t g1 = min(c * share + share, decode_stream_line(a, stride));
+  for (int64_t p = c * share / stride; p * stride < g1; ++p) {
+    const DecodeStreamPiece sp = decode_stream_piece(a, stride, share, c, p);
+    DecodeMmaRegs<HD> r;
+    decode_mma_load_first<HD>(a, sp.pc, sp.pc.start, r);
+    DecodeMmaState<HD> st;
+    decode_mma_warp_keys<HD>(a, sp.pc, sp.pc.start, kDecodeMmaKeys, r, st);
+    decode_mma_warp_epilogue<HD>(a, sp.pc, sp.split, sp.splits, st);
   }
 }
 

@@ -62,15 +62,17 @@ inline std::vector<float> rope_inv_freq(int head_dim, double theta, const char* 
 }
 
 // --- decode_attention.cuh
-// kTensorCore lets the launcher pick the CTA size and work split; the last three force one
-// (tests, benchmark): a split grid of 4-warp or 8-warp CTAs, or stream-K over 8-warp CTAs.
+// kTensorCore lets the launcher pick the CTA size and work split; the last four force one
+// (tests, benchmark): a split grid of 4-warp or 8-warp CTAs, or stream-K over 8-warp CTAs or
+// over single warps.
 enum class DecodeKernel : int {
   kAuto,
   kScalar,
   kTensorCore,
   kTensorCore4Warps,
   kTensorCore8Warps,
-  kTensorCoreStreamK
+  kTensorCoreStreamK,
+  kTensorCoreWarpStreamK
 };
 
 struct DecodeAttentionArgs {
