@@ -5,6 +5,8 @@
 // scalar kernel and, where built (head_dim 64/128), the tensor-core one in CTAs of 4 and 8 warps
 // and as stream-K (CTAs taking the end of one sequence's keys and the start of the next).
 #include <limits>
+#include <random>
+#include <set>
 
 #include "cuda_test_util.hpp"
 #include "kernels/decode_attention.cuh"
@@ -157,7 +159,7 @@ TEST(CudaDecodeStreamPlan, PiecesCoverEveryKeyOnceWithinTheWorkspace) {
     a.max_len = std::uniform_int_distribution<int>(1, 40000)(rng);
     a.max_splits = std::uniform_int_distribution<int>(2, 300)(rng);
     const int64_t pairs = int64_t{a.batch} * a.kv_heads;
-    const int64_t slots = std::uniform_int_distribution<int>(1, 264)(rng);
+    const int64_t slots = std::uniform_int_distribution<int>(1, trial % 3 ? 264 : 1056)(rng);
     const int min_share = trial % 2 ? 128 : 16;
     const DecodeStreamPlan p = decode_stream_plan(a, pairs, slots, min_share);
     SCOPED_TRACE(::testing::Message()
@@ -166,31 +168,48 @@ TEST(CudaDecodeStreamPlan, PiecesCoverEveryKeyOnceWithinTheWorkspace) {
     ASSERT_GE(p.stride, a.max_len);
     ASSERT_EQ(p.share % 16, 0);
     ASSERT_GE(p.share, min_share);
-    const int64_t line = pairs * p.stride;
-    ASSERT_GE(p.ctas * p.share, line);        // every key has a CTA
-    ASSERT_LT((p.ctas - 1) * p.share, line);  // and every CTA a key
-    // Unless a floor (one step, the workspace) raised the share, no more CTAs than slots.
-    const int64_t even = ((line + slots - 1) / slots + 15) / 16 * 16;
-    if (p.share == even) EXPECT_LE(p.ctas, slots);
+    ASSERT_EQ(p.whole, pairs / slots);  // as many whole pairs per worker as fit
+    if (p.whole > 0) ASSERT_EQ(p.workers, slots);
+    // The line's keys spread evenly, unless a floor (one step, the workspace) raised the share.
+    const int64_t even = ((pairs - int64_t{p.whole} * slots) * p.stride + slots - 1) / slots;
+    const bool floored = p.share >= even + 16;
+    if (!floored) ASSERT_LE(p.workers, slots);
     std::vector<int> covered(static_cast<size_t>(pairs), 0), pieces(static_cast<size_t>(pairs), 0);
-    for (int64_t c = 0; c < p.ctas; ++c) {
-      const int64_t g0 = c * p.share, g1 = std::min(g0 + p.share, line);
-      for (int64_t q = g0 / p.stride; q * p.stride < g1; ++q) {
-        const int64_t q0 = q * p.stride;
-        const int first = static_cast<int>(q0 / p.share);
-        const int last = static_cast<int>((q0 + p.stride - 1) / p.share);
-        const int split = static_cast<int>(c) - first, splits = last - first + 1;
-        ASSERT_GE(split, 0);
-        ASSERT_LT(split, splits);
-        ASSERT_LE(splits, a.max_splits);
-        covered[q] += static_cast<int>(std::min(g1, q0 + p.stride) - std::max(g0, q0));
-        ++pieces[q];
-      }
+    std::vector<std::set<int>> split_ids(static_cast<size_t>(pairs));
+    int64_t most_keys = 0, fewest_keys = std::numeric_limits<int64_t>::max();
+    for (int64_t w = 0; w < p.workers; ++w) {
+      int64_t keys = 0;
+      bool last_whole = false;
+      decode_stream_pieces(p, pairs, a.kv_heads, w,
+                           [&](int b, int kvh, int start, int stop, int split, int splits) {
+                             const int64_t q = int64_t{b} * a.kv_heads + kvh;
+                             ASSERT_LT(q, pairs);
+                             ASSERT_LT(start, stop);
+                             ASSERT_LE(stop, p.stride);
+                             ASSERT_GE(split, 0);
+                             ASSERT_LT(split, splits);
+                             ASSERT_LE(splits, a.max_splits);
+                             ASSERT_TRUE(split_ids[q].insert(split).second) << "split reused";
+                             if (splits > 1) ASSERT_TRUE(decode_stream_cuts_pairs(p, pairs));
+                             covered[q] += stop - start;
+                             ++pieces[q];
+                             keys += stop - start;
+                             last_whole = splits == 1;
+                           });
+      // Every worker's last piece is a whole pair when whole pairs are dealt: no merge at the end.
+      if (p.whole > 0) EXPECT_TRUE(last_whole) << "worker " << w;
+      most_keys = std::max(most_keys, keys);
+      fewest_keys = std::min(fewest_keys, keys);
     }
     for (int64_t q = 0; q < pairs; ++q) {
       ASSERT_EQ(covered[q], p.stride) << "pair " << q;
-      ASSERT_LE(pieces[q], a.max_splits) << "pair " << q;
+      // The pieces of a cut pair are numbered 0..splits-1, each once.
+      ASSERT_EQ(static_cast<int>(split_ids[q].size()), pieces[q]) << "pair " << q;
+      ASSERT_EQ(*split_ids[q].rbegin(), pieces[q] - 1) << "pair " << q;
     }
+    // Balanced: no worker more than one share over another (a floored share leaves the last
+    // workers with less or nothing).
+    if (!floored) EXPECT_LE(most_keys - fewest_keys, p.share) << "unbalanced";
   }
 }
 

@@ -245,27 +245,6 @@ inline bool decode_grid_fits(int64_t ctas, int64_t slots) {
   return ctas <= slots && 10 * ctas >= 9 * slots;
 }
 
-// Stream-K (decode_attention_mma_stream_kernel): the pairs' keys end to end, `stride` per pair,
-// `share` per CTA over `slots` CTAs, each share at least one step of the CTA's warps and large
-// enough that no pair is cut into more pieces than the workspace holds (a pair spans at most
-// ceil(stride / share) + 1 shares). Needs max_splits >= 2.
-struct DecodeStreamPlan {
-  int stride = 1, share = 1;
-  int64_t ctas = 1;
-};
-
-inline DecodeStreamPlan decode_stream_plan(const DecodeAttentionArgs& a, int64_t pairs,
-                                           int64_t slots, int min_share) {
-  DecodeStreamPlan p;
-  p.stride = ceil_div(std::max(a.max_len, 1), kDecodeMmaKeys) * kDecodeMmaKeys;
-  const int64_t line = pairs * p.stride;
-  int64_t share = (line + slots - 1) / slots;
-  share = std::max<int64_t>({share, min_share, ceil_div(p.stride, std::max(a.max_splits - 1, 1))});
-  p.share = static_cast<int>(ceil_div(static_cast<int>(share), kDecodeMmaKeys) * kDecodeMmaKeys);
-  p.ctas = (line + p.share - 1) / p.share;
-  return p;
-}
-
 // CTA slots of the stream-K kernel on this GPU (0: it cannot run).
 template <int HD>
 int64_t decode_stream_slots() {
@@ -283,12 +262,10 @@ template <int HD>
 cudaError_t launch_decode_mma_stream(const DecodeAttentionArgs& a, cudaStream_t stream) {
   const int64_t slots = decode_stream_slots<HD>();
   if (slots == 0) return cudaErrorInvalidConfiguration;
-  const DecodeStreamPlan p =
-      decode_stream_plan(a, static_cast<int64_t>(a.batch) * a.kv_heads, slots, 8 * kDecodeMmaKeys);
-  // Unless every CTA takes whole pairs, some pair is cut into pieces that need the workspace.
-  if (p.share % p.stride != 0 && a.split_done == nullptr) return cudaErrorInvalidValue;
-  decode_attention_mma_stream_kernel<HD>
-      <<<static_cast<unsigned>(p.ctas), 8 * 32, 0, stream>>>(a, p.stride, p.share);
+  const int64_t pairs = static_cast<int64_t>(a.batch) * a.kv_heads;
+  const DecodeStreamPlan p = decode_stream_plan(a, pairs, slots, 8 * kDecodeMmaKeys);
+  if (decode_stream_cuts_pairs(p, pairs) && a.split_done == nullptr) return cudaErrorInvalidValue;
+  decode_attention_mma_stream_kernel<HD><<<static_cast<unsigned>(p.workers), 8 * 32, 0, stream>>>(a, p);
   return launch_status();
 }
 
@@ -300,11 +277,12 @@ cudaError_t launch_decode_mma_warp_stream(const DecodeAttentionArgs& a, cudaStre
       reinterpret_cast<const void*>(decode_attention_mma_warp_stream_kernel<HD>), 8 * 32);
   if (per_sm == 0) return cudaErrorInvalidConfiguration;
   const int64_t slots = static_cast<int64_t>(cached_sm_count()) * per_sm * 8;
-  const DecodeStreamPlan p = decode_stream_plan(a, static_cast<int64_t>(a.batch) * a.kv_heads,
-                                                slots, 4 * kDecodeMmaKeys);
-  if (p.share % p.stride != 0 && a.split_done == nullptr) return cudaErrorInvalidValue;
+  const int64_t pairs = static_cast<int64_t>(a.batch) * a.kv_heads;
+  const DecodeStreamPlan p = decode_stream_plan(a, pairs, slots, 4 * kDecodeMmaKeys);
+  if (decode_stream_cuts_pairs(p, pairs) && a.split_done == nullptr) return cudaErrorInvalidValue;
+  // (workers is a multiple of 8 whenever whole pairs are dealt: then it is the slot count.)
   decode_attention_mma_warp_stream_kernel<HD>
-      <<<static_cast<unsigned>((p.ctas + 7) / 8), 8 * 32, 0, stream>>>(a, p.stride, p.share);
+      <<<static_cast<unsigned>((p.workers + 7) / 8), 8 * 32, 0, stream>>>(a, p);
   return launch_status();
 }
 

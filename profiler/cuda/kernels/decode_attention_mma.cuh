@@ -25,6 +25,7 @@
 
 #include "common.cuh"
 #include "decode_attention_merge.cuh"
+#include "decode_stream_plan.cuh"
 #include "kernel_args.hpp"
 
 namespace squeeze::cuda {
@@ -34,6 +35,7 @@ namespace squeeze::cuda {
 // registers and was much slower on an H100 (bench/results/decode_attention.md).
 constexpr int kDecodeMmaWarpsPerSm = 8;
 constexpr int kDecodeMmaKeys = 16;  // keys per warp per iteration
+static_assert(kDecodeStreamBlock % kDecodeMmaKeys == 0, "stream-K shares: whole key blocks");
 
 // d = a . b + c for one m16n8k16 tile; rows 8..15 of A are zero here (at most 8 heads), so
 // their accumulators are passed as zero and dropped.
@@ -295,49 +297,24 @@ static __global__ void __launch_bounds__(W * 32, kDecodeMmaWarpsPerSm / W)
   decode_mma_segment<HD, W>(a, pc, split, splits, sm_m, sm_l, sm_acc);
 }
 
-// Stream-K, for pair counts that fit the SM count badly: the (sequence, KV head) pairs
-// p = b * kv_heads + kvh lie end to end, `stride` keys each (at least the longest sequence), and
-// worker c (a CTA, or a warp in the warp kernel) takes keys [c * share, (c + 1) * share) of that
-// line, which may be the end of one pair and the start of the next, so that every worker has the
-// same work. Each piece is merged like a split: piece of pair p, split index and split count.
-struct DecodeStreamPiece {
-  DecodeMmaPiece pc;
-  int split, splits;
-};
-
-__device__ __forceinline__ int64_t decode_stream_line(const DecodeAttentionArgs& a, int stride) {
-  return static_cast<int64_t>(a.batch) * a.kv_heads * stride;
-}
-
-__device__ __forceinline__ DecodeStreamPiece decode_stream_piece(const DecodeAttentionArgs& a,
-                                                                 int stride, int share, int64_t c,
-                                                                 int64_t p) {
-  const int64_t g0 = c * share, g1 = min(g0 + share, decode_stream_line(a, stride));
-  const int64_t p0 = p * stride;
-  const int64_t first = p0 / share, last = (p0 + stride - 1) / share;
-  return {{static_cast<int>(p / a.kv_heads), static_cast<int>(p % a.kv_heads),
-           static_cast<int>(max(g0, p0) - p0), static_cast<int>(min(g1, p0 + stride) - p0)},
-          static_cast<int>(c - first),
-          static_cast<int>(last - first + 1)};
-}
-
-// Stream-K over CTAs of 8 warps. A separate kernel: the loop over pieces costs the split grid's
-// kernel 24 registers and was 2-7% slower there (H100).
+// Stream-K over CTAs of 8 warps (decode_stream_plan.cuh), for pair counts that fit the SM count
+// badly. A separate kernel: the loop over pieces costs the split grid's kernel 24 registers and
+// was 2-7% slower there (H100).
 template <int HD>
 static __global__ void __launch_bounds__(8 * 32, 1)
-    decode_attention_mma_stream_kernel(DecodeAttentionArgs a, int stride, int share) {
+    decode_attention_mma_stream_kernel(DecodeAttentionArgs a, DecodeStreamPlan plan) {
   static_assert(HD == 64 || HD == 128, "tensor-core decode: head_dim 64 or 128");
   constexpr int W = 8;
   __shared__ float sm_m[W][kDecodeMmaRows];
   __shared__ float sm_l[W][kDecodeMmaRows];
   __shared__ float sm_acc[W][kDecodeMmaRows * HD];
-  const int64_t c = blockIdx.x;
-  const int64_t g1 = min(c * share + share, decode_stream_line(a, stride));
-  for (int64_t p = c * share / stride; p * stride < g1; ++p) {  // same trip count in every thread
-    const DecodeStreamPiece sp = decode_stream_piece(a, stride, share, c, p);
-    decode_mma_segment<HD, W>(a, sp.pc, sp.split, sp.splits, sm_m, sm_l, sm_acc);
-    __syncthreads();  // the epilogue's last reads of the shared arrays, before the next piece
-  }
+  decode_stream_pieces(plan, int64_t{a.batch} * a.kv_heads, a.kv_heads, blockIdx.x,
+                       [&](int b, int kvh, int start, int stop, int split, int splits) {
+                         decode_mma_segment<HD, W>(a, DecodeMmaPiece{b, kvh, start, stop}, split,
+                                                   splits, sm_m, sm_l, sm_acc);
+                         // The epilogue's last reads of the shared arrays, before the next piece.
+                         __syncthreads();
+                       });
 }
 
 // The end of a piece a warp took alone: its state is the piece's (no merge across warps); one
@@ -402,18 +379,19 @@ __device__ __forceinline__ void decode_mma_warp_epilogue(const DecodeAttentionAr
 // are not (the CTA kernel merges them with 256 threads).
 template <int HD>
 static __global__ void __launch_bounds__(8 * 32, 1)
-    decode_attention_mma_warp_stream_kernel(DecodeAttentionArgs a, int stride, int share) {
+    decode_attention_mma_warp_stream_kernel(DecodeAttentionArgs a, DecodeStreamPlan plan) {
   static_assert(HD == 64 || HD == 128, "tensor-core decode: head_dim 64 or 128");
-  const int64_t c = int64_t{blockIdx.x} * 8 + threadIdx.x / 32;  // this warp's share
-  const int64_t g1 = min(c * share + share, decode_stream_line(a, stride));
-  for (int64_t p = c * share / stride; p * stride < g1; ++p) {
-    const DecodeStreamPiece sp = decode_stream_piece(a, stride, share, c, p);
-    DecodeMmaRegs<HD> r;
-    decode_mma_load_first<HD>(a, sp.pc, sp.pc.start, r);
-    DecodeMmaState<HD> st;
-    decode_mma_warp_keys<HD>(a, sp.pc, sp.pc.start, kDecodeMmaKeys, r, st);
-    decode_mma_warp_epilogue<HD>(a, sp.pc, sp.split, sp.splits, st);
-  }
+  const int64_t w = int64_t{blockIdx.x} * 8 + threadIdx.x / 32;  // this warp's share
+  if (w >= plan.workers) return;  // no barrier below: a spare warp may leave
+  decode_stream_pieces(plan, int64_t{a.batch} * a.kv_heads, a.kv_heads, w,
+                       [&](int b, int kvh, int start, int stop, int split, int splits) {
+                         const DecodeMmaPiece pc{b, kvh, start, stop};
+                         DecodeMmaRegs<HD> r;
+                         decode_mma_load_first<HD>(a, pc, pc.start, r);
+                         DecodeMmaState<HD> st;
+                         decode_mma_warp_keys<HD>(a, pc, pc.start, kDecodeMmaKeys, r, st);
+                         decode_mma_warp_epilogue<HD>(a, pc, split, splits, st);
+                       });
 }
 
 }  // namespace squeeze::cuda
