@@ -161,14 +161,15 @@ TEST(CudaDecodeStreamPlan, PiecesCoverEveryKeyOnceWithinTheWorkspace) {
     const int64_t pairs = int64_t{a.batch} * a.kv_heads;
     const int64_t slots = std::uniform_int_distribution<int>(1, trial % 3 ? 264 : 1056)(rng);
     const int min_share = trial % 2 ? 128 : 16;
-    const DecodeStreamPlan p = decode_stream_plan(a, pairs, slots, min_share);
+    const bool hybrid = trial % 4 < 2;
+    const DecodeStreamPlan p = decode_stream_plan(a, pairs, slots, min_share, hybrid);
     SCOPED_TRACE(::testing::Message()
                  << "batch " << a.batch << " kv_heads " << a.kv_heads << " max_len " << a.max_len
-                 << " max_splits " << a.max_splits << " slots " << slots);
+                 << " max_splits " << a.max_splits << " slots " << slots << " hybrid " << hybrid);
     ASSERT_GE(p.stride, a.max_len);
     ASSERT_EQ(p.share % 16, 0);
     ASSERT_GE(p.share, min_share);
-    ASSERT_EQ(p.whole, pairs / slots);  // as many whole pairs per worker as fit
+    ASSERT_EQ(p.whole, hybrid ? pairs / slots : 0);  // as many whole pairs per worker as fit
     if (p.whole > 0) ASSERT_EQ(p.workers, slots);
     // The line's keys spread evenly, unless a floor (one step, the workspace) raised the share.
     const int64_t even = ((pairs - int64_t{p.whole} * slots) * p.stride + slots - 1) / slots;

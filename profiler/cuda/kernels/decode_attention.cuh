@@ -263,7 +263,9 @@ cudaError_t launch_decode_mma_stream(const DecodeAttentionArgs& a, cudaStream_t 
   const int64_t slots = decode_stream_slots<HD>();
   if (slots == 0) return cudaErrorInvalidConfiguration;
   const int64_t pairs = static_cast<int64_t>(a.batch) * a.kv_heads;
-  const DecodeStreamPlan p = decode_stream_plan(a, pairs, slots, 8 * kDecodeMmaKeys);
+  // Hybrid for sequences of up to 2048 keys only (decode_stream_plan.cuh says why).
+  const DecodeStreamPlan p = decode_stream_plan(a, pairs, slots, 8 * kDecodeMmaKeys,
+                                                /*hybrid=*/a.max_len <= 2048);
   if (decode_stream_cuts_pairs(p, pairs) && a.split_done == nullptr) return cudaErrorInvalidValue;
   decode_attention_mma_stream_kernel<HD><<<static_cast<unsigned>(p.workers), 8 * 32, 0, stream>>>(a, p);
   return launch_status();
@@ -278,9 +280,9 @@ cudaError_t launch_decode_mma_warp_stream(const DecodeAttentionArgs& a, cudaStre
   if (per_sm == 0) return cudaErrorInvalidConfiguration;
   const int64_t slots = static_cast<int64_t>(cached_sm_count()) * per_sm * 8;
   const int64_t pairs = static_cast<int64_t>(a.batch) * a.kv_heads;
-  const DecodeStreamPlan p = decode_stream_plan(a, pairs, slots, 4 * kDecodeMmaKeys);
+  const DecodeStreamPlan p =
+      decode_stream_plan(a, pairs, slots, 4 * kDecodeMmaKeys, /*hybrid=*/false);
   if (decode_stream_cuts_pairs(p, pairs) && a.split_done == nullptr) return cudaErrorInvalidValue;
-  // (workers is a multiple of 8 whenever whole pairs are dealt: then it is the slot count.)
   decode_attention_mma_warp_stream_kernel<HD>
       <<<static_cast<unsigned>((p.workers + 7) / 8), 8 * 32, 0, stream>>>(a, p);
   return launch_status();

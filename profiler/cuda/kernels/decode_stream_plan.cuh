@@ -3,13 +3,19 @@
 // p = b * kv_heads + kvh are dealt to `workers` (CTAs, or single warps) when the pair count fits
 // the GPU badly, so that every worker has the same work.
 //
-// Hybrid, as in the Stream-K paper (Osama et al. 2023): with `whole` = floor(pairs / workers),
-// worker w first takes its `share` of the keys of the last pairs - those past whole * workers,
-// laid end to end, `stride` keys each - then the whole pairs w, w + workers, ... A share may end
-// one pair and start the next; each such piece is merged like a split. Taking the share first
-// puts those merges early, while the other workers still stream; the last piece of every worker
-// is then a whole pair, which needs none. (Before: shares over all pairs, so at 8 KV heads x 17
-// sequences, 136 pairs on 132 CTAs, every pair was cut in two and merged at the very end.)
+// The pairs lie end to end, `stride` keys each, and worker w takes keys [w * share, + share) of
+// that line. A share may end one pair and start the next; each such piece is merged like a
+// split, so at 8 KV heads x 17 sequences (136 pairs on 132 CTAs) every pair is cut in two and
+// merged at the very end of the kernel.
+//
+// Hybrid, as in the Stream-K paper (Osama et al. 2023), when asked: with `whole` =
+// floor(pairs / workers), only the pairs past whole * workers form the line; worker w takes its
+// share of it first, then the whole pairs w, w + workers, ... The merges then happen early,
+// while the other workers stream, and no worker ends on one. Measured against the plain line,
+// full tables on an H200 (bench/results/decode_attention.md): better where pairs are short
+// (8 x 17 x 1k 30.8 -> 29.8 µs, 8 x 34 x 1k 48.3 -> 47.1), worse at 4k keys (8 x 17 x 4k
+// 76.6 -> 78.8, 32 x 17 x 4k 264.6 -> 270.4) and over single warps (32 x 34 x 1k 136.5 ->
+// 144.6), where every worker's small first piece ends in the same counter wait at once.
 
 #include <algorithm>
 #include <cstdint>
@@ -24,7 +30,7 @@ constexpr int kDecodeStreamBlock = 16;  // keys: shares and strides are multiple
 struct DecodeStreamPlan {
   int stride = 1;        // keys per pair in the line: the longest sequence, rounded up
   int share = 1;         // keys of the line per worker
-  int whole = 0;         // whole pairs per worker after its share
+  int whole = 0;         // whole pairs per worker after its share (hybrid)
   int64_t workers = 1;   // to launch
 };
 
@@ -32,10 +38,10 @@ struct DecodeStreamPlan {
 // into more pieces than the workspace holds (a pair spans at most ceil(stride / share) + 1
 // shares). Needs max_splits >= 2 where a share cuts a pair.
 inline DecodeStreamPlan decode_stream_plan(const DecodeAttentionArgs& a, int64_t pairs,
-                                           int64_t slots, int min_share) {
+                                           int64_t slots, int min_share, bool hybrid) {
   DecodeStreamPlan p;
   p.stride = ceil_div(std::max(a.max_len, 1), kDecodeStreamBlock) * kDecodeStreamBlock;
-  p.whole = static_cast<int>(pairs / slots);
+  p.whole = hybrid ? static_cast<int>(pairs / slots) : 0;
   const int64_t line = (pairs - int64_t{p.whole} * slots) * p.stride;
   int64_t share = (line + slots - 1) / slots;
   share = std::max<int64_t>({share, min_share, ceil_div(p.stride, std::max(a.max_splits - 1, 1))});
