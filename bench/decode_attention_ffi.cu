@@ -17,7 +17,8 @@ size_t sqz_decode_workspace_bytes(int batch, int n_heads, int head_dim, int max_
 
 // q (batch, n_heads, head_dim), k/v (batch, kv_heads, capacity, head_dim) bf16, lens int32
 // (batch), out like q, work zeroed once (sqz_decode_workspace_bytes). kernel: 0 auto, 1 scalar,
-// 2 tensor cores, 3 / 4 tensor cores in CTAs of 4 / 8 warps, 5 stream-K. Returns a cudaError_t.
+// 2 tensor cores, 3 / 4 tensor cores in CTAs of 4 / 8 warps, 5 stream-K over CTAs, 6 stream-K
+// over single warps. Returns a cudaError_t.
 int sqz_decode_attention(const void* q, const void* k, const void* v, const int32_t* lens,
                          void* out, void* work, int batch, int n_heads, int kv_heads, int head_dim,
                          int capacity, int max_len, int max_splits, float scale, int kernel,
