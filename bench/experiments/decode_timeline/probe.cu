@@ -10,19 +10,8 @@
 #include <string>
 #include "decode_attention.cuh"
 using namespace squeeze::cuda;
-#define CHECK(x) do { cudaError_t e_ = (x); if (e_ != cudaSuccess) { std::fprintf(stderr, "%s:%d %s\n", __FILE__, __LINE__, cudaGetErrorString(e_)); std::exit(1);} } while (0)
-static __global__ void spin_kernel(long long ns, unsigned long long* end_t) {
-  const long long t0 = clock64();
-  while (clock64() - t0 < ns * 2) {}
-  if (end_t) *end_t = gtimer(0.f);
-}
+#include "probe_util.cuh"
 static __global__ void empty_kernel() {}
-static __global__ void fill(bf16* p, size_t n, unsigned seed) {
-  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x) {
-    unsigned x = unsigned(i) * 2654435761u ^ seed; x ^= x >> 13; x *= 0x5bd1e995u; x ^= x >> 15;
-    p[i] = __float2bfloat16((x & 0xffff) / 32768.f - 1.f);
-  }
-}
 int main(int argc, char** argv) {
   std::vector<std::array<int,3>> shapes = {{8,1,1024},{8,1,4096},{8,1,16384},{8,1,32768},{8,16,1024},{8,8,1024},{32,4,1024},{32,1,4096}};
   const int n_heads = 32, hd = 128;

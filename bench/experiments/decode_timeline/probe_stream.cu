@@ -10,17 +10,7 @@
 #include <vector>
 #include "decode_attention.cuh"
 using namespace squeeze::cuda;
-#define CHECK(x) do { cudaError_t e_ = (x); if (e_ != cudaSuccess) { std::fprintf(stderr, "%s:%d %s\n", __FILE__, __LINE__, cudaGetErrorString(e_)); std::exit(1);} } while (0)
-static __global__ void spin_kernel(long long ns, unsigned long long* end_t) {
-  const long long t0 = clock64(); while (clock64() - t0 < ns * 2) {}
-  if (end_t) *end_t = gtimer(0.f);
-}
-static __global__ void fill(bf16* p, size_t n, unsigned seed) {
-  for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x) {
-    unsigned x = unsigned(i) * 2654435761u ^ seed; x ^= x >> 13; x *= 0x5bd1e995u; x ^= x >> 15;
-    p[i] = __float2bfloat16((x & 0xffff) / 32768.f - 1.f);
-  }
-}
+#include "probe_util.cuh"
 struct Q { std::vector<double> x; void add(double v){x.push_back(v);} double q(double f){ std::sort(x.begin(),x.end()); return x.empty()?0:x[std::min(x.size()-1,size_t(f*x.size()))]; } };
 int main(int argc, char** argv) {
   std::vector<std::array<int,3>> shapes = {{32,17,1024},{32,34,1024},{8,17,1024},{32,17,4096},{8,16,1024},{32,16,1024}};

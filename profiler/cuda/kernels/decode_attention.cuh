@@ -258,17 +258,25 @@ inline bool decode_can_stream(const DecodeAttentionArgs& a) {
   return a.max_splits >= 2 && a.split_done != nullptr;
 }
 
-template <int HD>
-cudaError_t launch_decode_mma_stream(const DecodeAttentionArgs& a, cudaStream_t stream) {
-  const int64_t slots = decode_stream_slots<HD>();
+// Launches a stream-K kernel of 8-warp CTAs whose workers are `per_cta` to a CTA (1: CTAs,
+// 8: warps), planned for `slots` workers.
+template <class Kernel>
+cudaError_t launch_decode_stream(Kernel kernel, int64_t slots, int per_cta, int min_share,
+                                 bool hybrid, const DecodeAttentionArgs& a, cudaStream_t stream) {
   if (slots == 0) return cudaErrorInvalidConfiguration;
   const int64_t pairs = static_cast<int64_t>(a.batch) * a.kv_heads;
-  // Hybrid for sequences of up to 2048 keys only (decode_stream_plan.cuh says why).
-  const DecodeStreamPlan p = decode_stream_plan(a, pairs, slots, 8 * kDecodeMmaKeys,
-                                                /*hybrid=*/a.max_len <= 2048);
+  const DecodeStreamPlan p = decode_stream_plan(a, pairs, slots, min_share, hybrid);
   if (decode_stream_cuts_pairs(p, pairs) && a.split_done == nullptr) return cudaErrorInvalidValue;
-  decode_attention_mma_stream_kernel<HD><<<static_cast<unsigned>(p.workers), 8 * 32, 0, stream>>>(a, p);
+  kernel<<<static_cast<unsigned>((p.workers + per_cta - 1) / per_cta), 8 * 32, 0, stream>>>(a, p);
   return launch_status();
+}
+
+// Stream-K over CTAs; hybrid for sequences of up to 2048 keys only (decode_stream_plan.cuh says
+// why).
+template <int HD>
+cudaError_t launch_decode_mma_stream(const DecodeAttentionArgs& a, cudaStream_t stream) {
+  return launch_decode_stream(decode_attention_mma_stream_kernel<HD>, decode_stream_slots<HD>(),
+                              1, 8 * kDecodeMmaKeys, /*hybrid=*/a.max_len <= 2048, a, stream);
 }
 
 // Stream-K over single warps (decode_attention_mma_warp_stream_kernel): warp slots, each warp
@@ -277,15 +285,9 @@ template <int HD>
 cudaError_t launch_decode_mma_warp_stream(const DecodeAttentionArgs& a, cudaStream_t stream) {
   static const int per_sm = decode_ctas_per_sm(
       reinterpret_cast<const void*>(decode_attention_mma_warp_stream_kernel<HD>), 8 * 32);
-  if (per_sm == 0) return cudaErrorInvalidConfiguration;
-  const int64_t slots = static_cast<int64_t>(cached_sm_count()) * per_sm * 8;
-  const int64_t pairs = static_cast<int64_t>(a.batch) * a.kv_heads;
-  const DecodeStreamPlan p =
-      decode_stream_plan(a, pairs, slots, 4 * kDecodeMmaKeys, /*hybrid=*/false);
-  if (decode_stream_cuts_pairs(p, pairs) && a.split_done == nullptr) return cudaErrorInvalidValue;
-  decode_attention_mma_warp_stream_kernel<HD>
-      <<<static_cast<unsigned>((p.workers + 7) / 8), 8 * 32, 0, stream>>>(a, p);
-  return launch_status();
+  return launch_decode_stream(decode_attention_mma_warp_stream_kernel<HD>,
+                              static_cast<int64_t>(cached_sm_count()) * per_sm * 8, 8,
+                              4 * kDecodeMmaKeys, /*hybrid=*/false, a, stream);
 }
 
 // Whether stream-K replaces a split grid of `grid_ctas` CTAs for `grid_slots` slots: the grid

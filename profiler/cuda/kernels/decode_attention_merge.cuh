@@ -119,6 +119,20 @@ __device__ __forceinline__ void decode_attention_merge_splits(const DecodeAttent
   }
 }
 
+// Counts one finished split of pair (b, kvh); true for the last of its `splits`, which also
+// resets the counter for the next launch. One thread calls it, after a barrier over the threads
+// that wrote the split's partials: its release (device scope, cumulative) publishes them, and
+// the last one's acquire, then a barrier, makes every split's partials visible to its group.
+__device__ __forceinline__ bool decode_count_split(const DecodeAttentionArgs& a, int b, int kvh,
+                                                   int splits) {
+  ::cuda::atomic_ref<unsigned, ::cuda::thread_scope_device> done(
+      a.split_done[static_cast<int64_t>(b) * a.kv_heads + kvh]);
+  const bool last =
+      done.fetch_add(1u, ::cuda::memory_order_acq_rel) == static_cast<unsigned>(splits - 1);
+  if (last) done.store(0u, ::cuda::memory_order_relaxed);  // ready for the next launch
+  return last;
+}
+
 // sm_m/sm_l/sm_acc: state p of query head g (heads of this CTA: g < group <= G), written by
 // the caller before a __syncthreads. The caller's CTA has kThreads threads.
 template <int HD, int G, int P, int kThreads>
@@ -157,18 +171,11 @@ __device__ __forceinline__ void decode_attention_epilogue(const DecodeAttentionA
   }
   if (splits == 1) return;
 
-  // The barrier orders the CTA's partial writes before thread 0's count, whose release (device
-  // scope, cumulative) publishes them; the last CTA's acquire, then its barrier, makes every
-  // split's partials visible to all its threads (CUTLASS's semaphore pattern; lighter than a
-  // sequentially consistent __threadfence on each side).
+  // Barrier, count, barrier (decode_count_split): CUTLASS's semaphore pattern, lighter than a
+  // sequentially consistent __threadfence on each side.
   __shared__ bool is_last;
   __syncthreads();
-  if (threadIdx.x == 0) {
-    ::cuda::atomic_ref<unsigned, ::cuda::thread_scope_device> done(
-        a.split_done[static_cast<int64_t>(b) * a.kv_heads + kvh]);
-    is_last = done.fetch_add(1u, ::cuda::memory_order_acq_rel) == static_cast<unsigned>(splits - 1);
-    if (is_last) done.store(0u, ::cuda::memory_order_relaxed);  // ready for the next launch
-  }
+  if (threadIdx.x == 0) is_last = decode_count_split(a, b, kvh, splits);
   __syncthreads();
   if (is_last) decode_attention_merge_splits<HD, kThreads>(a, b, head0, group, splits);
 }

@@ -201,7 +201,11 @@ __device__ __forceinline__ void decode_mma_load_first(const DecodeAttentionArgs&
 }
 
 // One warp's online softmax state for query head gid: (m, l) and the P V numerators o, where
-// o[t][e] is column 2tig + e of n-tile t: dim (t/8)*64 + (2tig+e)*8 + t%8.
+// o[t][e] is column 2tig + e of n-tile t: dim decode_mma_dim(t, tig) + 8e.
+__device__ __forceinline__ int decode_mma_dim(int t, int tig) {
+  return (t / 8) * 64 + 2 * tig * 8 + t % 8;  // (t/8)*64 + (2tig+e)*8 + t%8 at e = 0
+}
+
 template <int HD>
 struct DecodeMmaState {
   float m = -INFINITY, l = 0.f;  // l summed over the row's four lanes once the keys are done
@@ -273,7 +277,7 @@ __device__ __forceinline__ void decode_mma_segment(const DecodeAttentionArgs& a,
   }
 #pragma unroll
   for (int t = 0; t < HD / 8; ++t) {
-    const int d = (t / 8) * 64 + 2 * tig * 8 + t % 8;
+    const int d = decode_mma_dim(t, tig);
     sm_acc[warp][gid * HD + d] = st.o[t][0];
     sm_acc[warp][gid * HD + d + 8] = st.o[t][1];
   }
@@ -334,7 +338,7 @@ __device__ __forceinline__ void decode_mma_warp_epilogue(const DecodeAttentionAr
       const float inv = st.l > 0.f ? 1.f / st.l : 0.f;
 #pragma unroll
       for (int t = 0; t < HD / 8; ++t) {
-        const int d = (t / 8) * 64 + 2 * tig * 8 + t % 8;
+        const int d = decode_mma_dim(t, tig);
         a.out[row * HD + d] = __float2bfloat16(st.o[t][0] * inv);
         a.out[row * HD + d + 8] = __float2bfloat16(st.o[t][1] * inv);
       }
@@ -346,7 +350,7 @@ __device__ __forceinline__ void decode_mma_warp_epilogue(const DecodeAttentionAr
       float* po = a.partial_o + (row * a.max_splits + split) * HD;
 #pragma unroll
       for (int t = 0; t < HD / 8; ++t) {
-        const int d = (t / 8) * 64 + 2 * tig * 8 + t % 8;
+        const int d = decode_mma_dim(t, tig);
         po[d] = st.o[t][0];
         po[d + 8] = st.o[t][1];
       }
@@ -359,13 +363,7 @@ __device__ __forceinline__ void decode_mma_warp_epilogue(const DecodeAttentionAr
   if (splits == 1) return;
   // As in decode_attention_epilogue, with the warp's barrier for the CTA's.
   __syncwarp();
-  unsigned last = 0;
-  if (lane == 0) {
-    ::cuda::atomic_ref<unsigned, ::cuda::thread_scope_device> done(
-        a.split_done[static_cast<int64_t>(pc.b) * a.kv_heads + pc.kvh]);
-    last = done.fetch_add(1u, ::cuda::memory_order_acq_rel) == static_cast<unsigned>(splits - 1);
-    if (last) done.store(0u, ::cuda::memory_order_relaxed);  // ready for the next launch
-  }
+  const unsigned last = lane == 0 && decode_count_split(a, pc.b, pc.kvh, splits);
   if (__shfl_sync(0xffffffffu, last, 0) == 0) return;
   __syncwarp();
   decode_attention_merge_splits<HD, 32>(a, pc.b, head0, group, splits);
