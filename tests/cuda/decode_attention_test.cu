@@ -182,7 +182,8 @@ TEST(CudaDecodeStreamPlan, PiecesCoverEveryKeyOnceWithinTheWorkspace) {
       int64_t keys = 0;
       bool last_whole = false;
       decode_stream_pieces(p, pairs, a.kv_heads, w,
-                           [&](int b, int kvh, int start, int stop, int split, int splits) {
+                           [&](const DecodeStreamPiece& pc) {
+                             const auto [b, kvh, start, stop, split, splits] = pc;
                              const int64_t q = int64_t{b} * a.kv_heads + kvh;
                              ASSERT_LT(q, pairs);
                              ASSERT_LT(start, stop);

@@ -143,6 +143,10 @@ struct DecodeMmaPiece {
   int b, kvh, start, stop;
 };
 
+__device__ __forceinline__ DecodeMmaPiece decode_mma_piece(const DecodeStreamPiece& p) {
+  return {p.b, p.kvh, p.start, p.stop};
+}
+
 template <int HD>
 __device__ __forceinline__ const bf16* decode_kv_head(const DecodeAttentionArgs& a,
                                                       const bf16* cache, int b, int kvh) {
@@ -254,23 +258,18 @@ __device__ __forceinline__ void decode_mma_warp_keys(const DecodeAttentionArgs& 
   st.l += __shfl_xor_sync(0xffffffffu, st.l, 2);
 }
 
-// Piece `split` of the `splits` that cover its pair, taken by the CTA's W warps together (warp w
-// from block w on); the warps' states are merged through the CTA's shared arrays, free on entry
-// and again on return.
+// The end of a piece the CTA's W warps took together: their states are merged through the CTA's
+// shared arrays (free on entry and again on return) and written as split `split` of `splits`.
 template <int HD, int W>
-__device__ __forceinline__ void decode_mma_segment(const DecodeAttentionArgs& a,
-                                                   const DecodeMmaPiece& pc, int split,
-                                                   int splits, float (&sm_m)[W][kDecodeMmaRows],
-                                                   float (&sm_l)[W][kDecodeMmaRows],
-                                                   float (&sm_acc)[W][kDecodeMmaRows * HD]) {
+__device__ __forceinline__ void decode_mma_cta_epilogue(const DecodeAttentionArgs& a,
+                                                        const DecodeMmaPiece& pc, int split,
+                                                        int splits, const DecodeMmaState<HD>& st,
+                                                        float (&sm_m)[W][kDecodeMmaRows],
+                                                        float (&sm_l)[W][kDecodeMmaRows],
+                                                        float (&sm_acc)[W][kDecodeMmaRows * HD]) {
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int gid = lane / 4, tig = lane % 4;
   const int group = a.n_heads / a.kv_heads;
-  const int kb0 = pc.start + warp * kDecodeMmaKeys;
-  DecodeMmaRegs<HD> r;
-  decode_mma_load_first<HD>(a, pc, kb0, r);
-  DecodeMmaState<HD> st;
-  decode_mma_warp_keys<HD>(a, pc, kb0, W * kDecodeMmaKeys, r, st);
   if (tig == 0) {
     sm_m[warp][gid] = st.m;
     sm_l[warp][gid] = st.l;
@@ -284,6 +283,22 @@ __device__ __forceinline__ void decode_mma_segment(const DecodeAttentionArgs& a,
   __syncthreads();
   decode_attention_epilogue<HD, kDecodeMmaRows, W, W * 32>(a, sm_m, sm_l, sm_acc, pc.b, pc.kvh,
                                                            pc.kvh * group, group, split, splits);
+}
+
+// Piece `split` of the `splits` that cover its pair, taken by the CTA's W warps together (warp w
+// from block w on).
+template <int HD, int W>
+__device__ __forceinline__ void decode_mma_segment(const DecodeAttentionArgs& a,
+                                                   const DecodeMmaPiece& pc, int split,
+                                                   int splits, float (&sm_m)[W][kDecodeMmaRows],
+                                                   float (&sm_l)[W][kDecodeMmaRows],
+                                                   float (&sm_acc)[W][kDecodeMmaRows * HD]) {
+  const int kb0 = pc.start + threadIdx.x / 32 * kDecodeMmaKeys;
+  DecodeMmaRegs<HD> r;
+  decode_mma_load_first<HD>(a, pc, kb0, r);
+  DecodeMmaState<HD> st;
+  decode_mma_warp_keys<HD>(a, pc, kb0, W * kDecodeMmaKeys, r, st);
+  decode_mma_cta_epilogue<HD, W>(a, pc, split, splits, st, sm_m, sm_l, sm_acc);
 }
 
 // Grid (splits, kv_heads, batch): CTA (split, kvh, b) takes keys [split * chunk, + chunk) of
@@ -312,13 +327,28 @@ static __global__ void __launch_bounds__(8 * 32, 1)
   __shared__ float sm_m[W][kDecodeMmaRows];
   __shared__ float sm_l[W][kDecodeMmaRows];
   __shared__ float sm_acc[W][kDecodeMmaRows * HD];
-  decode_stream_pieces(plan, int64_t{a.batch} * a.kv_heads, a.kv_heads, blockIdx.x,
-                       [&](int b, int kvh, int start, int stop, int split, int splits) {
-                         decode_mma_segment<HD, W>(a, DecodeMmaPiece{b, kvh, start, stop}, split,
-                                                   splits, sm_m, sm_l, sm_acc);
-                         // The epilogue's last reads of the shared arrays, before the next piece.
-                         __syncthreads();
-                       });
+  const int64_t pairs = int64_t{a.batch} * a.kv_heads;
+  const int warp = threadIdx.x / 32;
+  DecodeStreamPiece pc;
+  if (!decode_stream_piece(plan, pairs, a.kv_heads, blockIdx.x, 0, pc)) return;  // whole CTA
+  DecodeMmaRegs<HD> r;
+  decode_mma_load_first<HD>(a, decode_mma_piece(pc), pc.start + warp * kDecodeMmaKeys, r);
+  for (int i = 1;; ++i) {
+    DecodeMmaState<HD> st;
+    decode_mma_warp_keys<HD>(a, decode_mma_piece(pc), pc.start + warp * kDecodeMmaKeys,
+                             W * kDecodeMmaKeys, r, st);
+    // The next piece's first block is loaded before this one's merge, so that it is in flight
+    // while the warps meet at the barrier and count the split.
+    DecodeStreamPiece next;
+    const bool more = decode_stream_piece(plan, pairs, a.kv_heads, blockIdx.x, i, next);
+    if (more)
+      decode_mma_load_first<HD>(a, decode_mma_piece(next), next.start + warp * kDecodeMmaKeys, r);
+    decode_mma_cta_epilogue<HD, W>(a, decode_mma_piece(pc), pc.split, pc.splits, st, sm_m, sm_l,
+                                   sm_acc);
+    if (!more) break;
+    __syncthreads();  // the epilogue's last reads of the shared arrays, before the next piece
+    pc = next;
+  }
 }
 
 // The end of a piece a warp took alone: its state is the piece's (no merge across warps); one
@@ -381,15 +411,21 @@ static __global__ void __launch_bounds__(8 * 32, 1)
   static_assert(HD == 64 || HD == 128, "tensor-core decode: head_dim 64 or 128");
   const int64_t w = int64_t{blockIdx.x} * 8 + threadIdx.x / 32;  // this warp's share
   if (w >= plan.workers) return;  // no barrier below: a spare warp may leave
-  decode_stream_pieces(plan, int64_t{a.batch} * a.kv_heads, a.kv_heads, w,
-                       [&](int b, int kvh, int start, int stop, int split, int splits) {
-                         const DecodeMmaPiece pc{b, kvh, start, stop};
-                         DecodeMmaRegs<HD> r;
-                         decode_mma_load_first<HD>(a, pc, pc.start, r);
-                         DecodeMmaState<HD> st;
-                         decode_mma_warp_keys<HD>(a, pc, pc.start, kDecodeMmaKeys, r, st);
-                         decode_mma_warp_epilogue<HD>(a, pc, split, splits, st);
-                       });
+  const int64_t pairs = int64_t{a.batch} * a.kv_heads;
+  DecodeStreamPiece pc;
+  if (!decode_stream_piece(plan, pairs, a.kv_heads, w, 0, pc)) return;
+  DecodeMmaRegs<HD> r;
+  decode_mma_load_first<HD>(a, decode_mma_piece(pc), pc.start, r);
+  for (int i = 1;; ++i) {
+    DecodeMmaState<HD> st;
+    decode_mma_warp_keys<HD>(a, decode_mma_piece(pc), pc.start, kDecodeMmaKeys, r, st);
+    DecodeStreamPiece next;  // its first block in flight during this piece's epilogue
+    const bool more = decode_stream_piece(plan, pairs, a.kv_heads, w, i, next);
+    if (more) decode_mma_load_first<HD>(a, decode_mma_piece(next), next.start, r);
+    decode_mma_warp_epilogue<HD>(a, decode_mma_piece(pc), pc.split, pc.splits, st);
+    if (!more) break;
+    pc = next;
+  }
 }
 
 }  // namespace squeeze::cuda

@@ -56,27 +56,49 @@ inline bool decode_stream_cuts_pairs(const DecodeStreamPlan& p, int64_t pairs) {
   return pairs > int64_t{p.whole} * p.workers && p.share % p.stride != 0;
 }
 
-// Calls f(b, kvh, start, stop, split, splits) for worker w's pieces in the order it takes them:
-// keys [start, stop) of pair (b, kvh), piece `split` of the `splits` its pair is cut into.
-template <typename F>
-__host__ __device__ __forceinline__ void decode_stream_pieces(const DecodeStreamPlan& p,
-                                                              int64_t pairs, int kv_heads,
-                                                              int64_t w, F&& f) {
+// One piece of a worker's work: keys [start, stop) of pair (b, kvh), piece `split` of the
+// `splits` its pair is cut into.
+struct DecodeStreamPiece {
+  int b = 0, kvh = 0, start = 0, stop = 0, split = 0, splits = 1;
+};
+
+// Worker w's piece number i in the order it takes them (its share of the line, then its whole
+// pairs); false past its last piece. Indexed rather than iterated so that a kernel can issue the
+// next piece's first loads before it finishes the current one.
+__host__ __device__ __forceinline__ bool decode_stream_piece(const DecodeStreamPlan& p,
+                                                            int64_t pairs, int kv_heads,
+                                                            int64_t w, int i,
+                                                            DecodeStreamPiece& out) {
   const int64_t first_cut = int64_t{p.whole} * p.workers;  // the line's first pair
   const int64_t line = (pairs - first_cut) * p.stride;
   const int64_t g0 = w * p.share, g1 = std::min(g0 + p.share, line);
-  for (int64_t q = g0 / p.stride; q * p.stride < g1; ++q) {  // the same trip count per worker
-    const int64_t q0 = q * p.stride;
+  const int64_t q_first = g0 / p.stride;
+  const int64_t in_line = g1 > g0 ? (g1 + p.stride - 1) / p.stride - q_first : 0;
+  if (i < in_line) {
+    const int64_t q = q_first + i, q0 = q * p.stride;
     const int64_t first = q0 / p.share, last = (q0 + p.stride - 1) / p.share;
     const int64_t pair = first_cut + q;
-    f(static_cast<int>(pair / kv_heads), static_cast<int>(pair % kv_heads),
-      static_cast<int>(std::max(g0, q0) - q0), static_cast<int>(std::min(g1, q0 + p.stride) - q0),
-      static_cast<int>(w - first), static_cast<int>(last - first + 1));
+    out = {static_cast<int>(pair / kv_heads), static_cast<int>(pair % kv_heads),
+           static_cast<int>(std::max(g0, q0) - q0),
+           static_cast<int>(std::min(g1, q0 + p.stride) - q0), static_cast<int>(w - first),
+           static_cast<int>(last - first + 1)};
+    return true;
   }
-  for (int k = 0; k < p.whole; ++k) {
-    const int64_t pair = k * p.workers + w;
-    f(static_cast<int>(pair / kv_heads), static_cast<int>(pair % kv_heads), 0, p.stride, 0, 1);
-  }
+  const int64_t k = i - in_line;
+  if (k >= p.whole) return false;
+  const int64_t pair = k * p.workers + w;
+  out = {static_cast<int>(pair / kv_heads), static_cast<int>(pair % kv_heads), 0, p.stride, 0, 1};
+  return true;
+}
+
+// Calls f(piece) for worker w's pieces in the order it takes them (host side: the tests walk
+// the plan with it).
+template <typename F>
+void decode_stream_pieces(const DecodeStreamPlan& p,
+                                                              int64_t pairs, int kv_heads,
+                                                              int64_t w, F&& f) {
+  DecodeStreamPiece pc;
+  for (int i = 0; decode_stream_piece(p, pairs, kv_heads, w, i, pc); ++i) f(pc);
 }
 
 }  // namespace squeeze::cuda
