@@ -331,7 +331,8 @@ cudaError_t launch_decode_attention_t(const DecodeAttentionArgs& a, cudaStream_t
 // 8 x 16 x 1k, 8 x 1 x 16k on an H100; bench/results/decode_attention.md). Elsewhere 4-warp
 // CTAs: twice the (sequence, KV head) pairs fit in one wave, and short sequences split into
 // twice as many chunks. Where neither split grid fills one wave to 90% (pair counts that fit
-// the SM count badly, e.g. 136 or 272 pairs), 8-warp CTAs share all keys equally (stream-K).
+// the SM count badly, e.g. 136 or 272 pairs), 8-warp CTAs share all keys equally (stream-K),
+// unless unsplit 4-warp CTAs run in one wave on short sequences (below).
 template <int HD>
 cudaError_t launch_decode_attention_mma(const DecodeAttentionArgs& a, cudaStream_t stream) {
   static const int per_sm4 =
@@ -359,9 +360,19 @@ cudaError_t launch_decode_attention_mma(const DecodeAttentionArgs& a, cudaStream
       break;
   }
   const bool eight = ctas8 <= slots8 && 10 * ctas8 >= 9 * std::min(ctas4, sms);
+  // More pairs than SMs but one wave of 4-warp CTAs (e.g. 136-264 pairs on 132 SMs): a CTA per
+  // pair, unsplit, beats stream-K for short sequences although half its slots idle. Every warp
+  // then has the same keys and the GPU's bandwidth is shared by warps, not SMs, so the SMs with
+  // two CTAs finish with the rest, with no merges. Stream-K keeps 8 warps per SM but adds a merge
+  // per cut pair. Measured on an H100 (queued µs, stream-K -> 4-warp grid; cuDNN): 8 x 17 x 256
+  // 21.2 -> 15.1 (13.0), 8 x 17 x 512 24.4 -> 21.7 (18.6), 8 x 20 x 1k 41.3 -> 37.3 (36.8),
+  // 8 x 24 x 2k 76.7 -> 74.1 (75.1), 8 x 28 x 1k 50.0 -> 46.3 (46.6). Not at 136 pairs with
+  // 1024 keys or more (8 x 17 x 1k 33.6 -> 34.5), nor at 4096 (8 x 20 x 4k 118.8 -> 122.2).
+  const bool unsplit4 = !eight && ctas4 <= slots4 && ctas4 > sms &&
+                        (a.max_len <= 512 || (20 * ctas4 >= 23 * sms && a.max_len <= 2048));
   // (Fewer keys than one step of every slot: no plan fills the GPU, the split grid is as good.)
-  if (decode_stream_is_better<HD>(a, eight ? ctas8 : ctas4, eight ? slots8 : slots4,
-                                  8 * kDecodeMmaKeys))
+  if (!unsplit4 && decode_stream_is_better<HD>(a, eight ? ctas8 : ctas4,
+                                               eight ? slots8 : slots4, 8 * kDecodeMmaKeys))
     return launch_decode_mma_stream<HD>(a, stream);
   if (eight) return launch_decode_split(decode_attention_mma_kernel<HD, 8>, 8 * 32, p8, a, stream);
   return launch_decode_split(decode_attention_mma_kernel<HD, 4>, 4 * 32, p4, a, stream);
