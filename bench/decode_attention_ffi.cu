@@ -18,7 +18,7 @@ size_t sqz_decode_workspace_bytes(int batch, int n_heads, int head_dim, int max_
 // q (batch, n_heads, head_dim), k/v (batch, kv_heads, capacity, head_dim) bf16, lens int32
 // (batch), out like q, work zeroed once (sqz_decode_workspace_bytes). kernel: 0 auto, 1 scalar,
 // 2 tensor cores, 3 / 4 tensor cores in CTAs of 4 / 8 warps, 5 stream-K over CTAs, 6 stream-K
-// over single warps. Returns a cudaError_t.
+// over single warps, 7 / 8 TMA-ring tensor cores in CTAs of 4 / 8 warps. Returns a cudaError_t.
 int sqz_decode_attention(const void* q, const void* k, const void* v, const int32_t* lens,
                          void* out, void* work, int batch, int n_heads, int kv_heads, int head_dim,
                          int capacity, int max_len, int max_splits, float scale, int kernel,
@@ -37,7 +37,7 @@ int sqz_decode_attention(const void* q, const void* k, const void* v, const int3
   a.max_len = max_len;
   a.max_splits = max_splits;
   a.scale = scale;
-  if (kernel < 0 || kernel > static_cast<int>(sc::DecodeKernel::kTensorCoreWarpStreamK))
+  if (kernel < 0 || kernel > static_cast<int>(sc::DecodeKernel::kTensorCoreTma8Warps))
     return static_cast<int>(cudaErrorInvalidValue);
   a.kernel = static_cast<sc::DecodeKernel>(kernel);
   sc::bind_decode_attention_workspace(a, work, batch);

@@ -227,6 +227,10 @@ std::string kernel_suffix(DecodeKernel k) {
       return "_mmask";
     case DecodeKernel::kTensorCoreWarpStreamK:
       return "_mmawsk";
+    case DecodeKernel::kTensorCoreTma4Warps:
+      return "_tma4";
+    case DecodeKernel::kTensorCoreTma8Warps:
+      return "_tma8";
     default:
       return "_auto";
   }
@@ -246,7 +250,9 @@ std::vector<std::tuple<DecodeCase, int, DecodeKernel>> decode_cases() {
       if (c.head_dim == 64 || c.head_dim == 128)
         for (DecodeKernel k : {DecodeKernel::kTensorCore4Warps, DecodeKernel::kTensorCore8Warps,
                                DecodeKernel::kTensorCoreStreamK,
-                               DecodeKernel::kTensorCoreWarpStreamK})
+                               DecodeKernel::kTensorCoreWarpStreamK,
+                               DecodeKernel::kTensorCoreTma4Warps,
+                               DecodeKernel::kTensorCoreTma8Warps})
           cases.emplace_back(c, splits, k);
     }
   return cases;

@@ -24,6 +24,7 @@
 #include "common.cuh"
 #include "decode_attention_merge.cuh"
 #include "decode_attention_mma.cuh"
+#include "decode_attention_mma_tma.cuh"
 #include "kernel_args.hpp"
 
 // Keys per key group per iteration for 4..7 query heads per KV head (register pressure vs loads
@@ -290,6 +291,66 @@ cudaError_t launch_decode_mma_warp_stream(const DecodeAttentionArgs& a, cudaStre
                               4 * kDecodeMmaKeys, /*hybrid=*/false, a, stream);
 }
 
+// The TMA-ring kernel (decode_attention_mma_tma.cuh) can run: an sm_90 GPU, and its shared
+// memory granted (once per instantiation).
+template <int HD, int W, int NS>
+bool decode_tma_ready() {
+  static const bool ready = [] {
+    int dev = 0, major = 0;
+    return cudaGetDevice(&dev) == cudaSuccess &&
+           cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) == cudaSuccess &&
+           major >= 9 &&
+           cudaFuncSetAttribute(decode_attention_mma_tma_kernel<HD, W, NS>,
+                                cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                static_cast<int>(decode_mma_tma_ring_bytes<HD, W, NS>())) ==
+               cudaSuccess;
+  }();
+  return ready;
+}
+
+// Peak DRAM bandwidth per SM above 30 GB/s (an H200: 4.8 TB/s over 132 SMs, 37 GB/s; an H100
+// SXM: 3.35 TB/s, 25 GB/s): each SM must keep more bytes in flight to reach it.
+inline bool decode_high_bandwidth_per_sm() {
+  static const bool high = [] {
+    int dev = 0, khz = 0, bits = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess ||
+        cudaDeviceGetAttribute(&khz, cudaDevAttrMemoryClockRate, dev) != cudaSuccess ||
+        cudaDeviceGetAttribute(&bits, cudaDevAttrGlobalMemoryBusWidth, dev) != cudaSuccess)
+      return false;
+    const double bytes_per_s = 2.0 * khz * 1e3 * bits / 8;  // double data rate
+    return bytes_per_s / cached_sm_count() > 30e9;
+  }();
+  return high;
+}
+
+// Whether the TMA-ring kernel replaces the register kernel on a split grid of `ctas` CTAs of
+// `warps` warps with `chunk` keys each. On a GPU of high bandwidth per SM, always: on an H200 it
+// was as fast or faster at every shape measured. Elsewhere where the grid holds about one CTA per
+// SM, or every warp takes at most two blocks: there the CTAs are few or short and the bytes in
+// flight per warp decide, while where two CTAs share every SM with longer chunks the register
+// kernel was as fast or faster on an H100. Queued µs, register -> TMA kernel, H100 / H200
+// (bench/results/decode_attention.md): 8 x 16 x 256 13.5 -> 12.6 / 12.4 -> 11.1; 8 x 1 x 4k
+// 15.7 -> 14.8 / 14.5 -> 13.3; 8 x 8 x 512 15.2 -> 14.4 / 13.9 -> 12.6; 8 x 16 x 32k 694 -> 695
+// / 475 -> 468; 8 x 24 x 1k 41.7 -> 43.1 / 33.7 -> 32.4; 8 x 20 x 2k 66.0 -> 71.7 / 54.8 -> 52.5;
+// 8 x 32 x 4k 177 -> 183 / 126 -> 126.
+inline bool decode_tma_pays(int64_t ctas, int chunk, int warps) {
+  return decode_high_bandwidth_per_sm() || 10 * ctas <= 11 * int64_t{cached_sm_count()} ||
+         chunk <= 2 * warps * kDecodeMmaKeys;
+}
+
+// The TMA-ring tensor-core kernel on a split plan; the register kernel where it cannot run.
+template <int HD, int W, int NS>
+cudaError_t launch_decode_mma_tma(const DecodeSplitPlan& p, const DecodeAttentionArgs& a,
+                                  cudaStream_t stream) {
+  if (!decode_tma_ready<HD, W, NS>())
+    return launch_decode_split(decode_attention_mma_kernel<HD, W>, W * 32, p, a, stream);
+  if (p.splits > 1 && a.split_done == nullptr) return cudaErrorInvalidValue;
+  dim3 grid(p.splits, a.kv_heads, a.batch);
+  decode_attention_mma_tma_kernel<HD, W, NS>
+      <<<grid, W * 32, decode_mma_tma_ring_bytes<HD, W, NS>(), stream>>>(a, p.chunk, p.splits);
+  return launch_status();
+}
+
 // Whether stream-K replaces a split grid of `grid_ctas` CTAs for `grid_slots` slots: the grid
 // does not fit (decode_grid_fits) and every stream-K slot would get at least `min_keys` keys.
 template <int HD>
@@ -356,6 +417,10 @@ cudaError_t launch_decode_attention_mma(const DecodeAttentionArgs& a, cudaStream
     case DecodeKernel::kTensorCoreWarpStreamK:
       if (decode_can_stream(a)) return launch_decode_mma_warp_stream<HD>(a, stream);
       return launch_decode_split(decode_attention_mma_kernel<HD, 8>, 8 * 32, p8, a, stream);
+    case DecodeKernel::kTensorCoreTma4Warps:
+      return launch_decode_mma_tma<HD, 4, 3>(p4, a, stream);
+    case DecodeKernel::kTensorCoreTma8Warps:
+      return launch_decode_mma_tma<HD, 8, 3>(p8, a, stream);
     default:
       break;
   }
@@ -368,13 +433,21 @@ cudaError_t launch_decode_attention_mma(const DecodeAttentionArgs& a, cudaStream
   // 21.2 -> 15.1 (13.0), 8 x 17 x 512 24.4 -> 21.7 (18.6), 8 x 20 x 1k 41.3 -> 37.3 (36.8),
   // 8 x 24 x 2k 76.7 -> 74.1 (75.1), 8 x 28 x 1k 50.0 -> 46.3 (46.6). Not at 136 pairs with
   // 1024 keys or more (8 x 17 x 1k 33.6 -> 34.5), nor at 4096 (8 x 20 x 4k 118.8 -> 122.2).
+  // On a GPU of high bandwidth per SM, with the TMA ring (below), up to 1024 keys at any such
+  // pair count: 8 x 17 x 1k 29.9 -> 27.2, 8 x 18 x 1k 31.1 -> 28.1 on an H200, where an H100 gained
+  // nothing (34.0 -> 33.8) or lost (35.1 -> 36.6).
+  const int short_len = decode_high_bandwidth_per_sm() ? 1024 : 512;
   const bool unsplit4 = !eight && ctas4 <= slots4 && ctas4 > sms &&
-                        (a.max_len <= 512 || (20 * ctas4 >= 23 * sms && a.max_len <= 2048));
+                        (a.max_len <= short_len || (20 * ctas4 >= 23 * sms && a.max_len <= 2048));
   // (Fewer keys than one step of every slot: no plan fills the GPU, the split grid is as good.)
   if (!unsplit4 && decode_stream_is_better<HD>(a, eight ? ctas8 : ctas4,
                                                eight ? slots8 : slots4, 8 * kDecodeMmaKeys))
     return launch_decode_mma_stream<HD>(a, stream);
-  if (eight) return launch_decode_split(decode_attention_mma_kernel<HD, 8>, 8 * 32, p8, a, stream);
+  if (eight) {
+    if (decode_tma_pays(ctas8, p8.chunk, 8)) return launch_decode_mma_tma<HD, 8, 3>(p8, a, stream);
+    return launch_decode_split(decode_attention_mma_kernel<HD, 8>, 8 * 32, p8, a, stream);
+  }
+  if (decode_tma_pays(ctas4, p4.chunk, 4)) return launch_decode_mma_tma<HD, 4, 3>(p4, a, stream);
   return launch_decode_split(decode_attention_mma_kernel<HD, 4>, 4 * 32, p4, a, stream);
 }
 

@@ -72,7 +72,9 @@ enum class DecodeKernel : int {
   kTensorCore4Warps,
   kTensorCore8Warps,
   kTensorCoreStreamK,
-  kTensorCoreWarpStreamK
+  kTensorCoreWarpStreamK,
+  kTensorCoreTma4Warps,  // K/V through shared memory by TMA bulk copies (experiment)
+  kTensorCoreTma8Warps
 };
 
 struct DecodeAttentionArgs {
