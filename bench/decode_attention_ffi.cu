@@ -11,7 +11,10 @@ namespace sc = squeeze::cuda;
 
 extern "C" {
 
-size_t sqz_decode_workspace_bytes(int batch, int n_heads, int head_dim, int max_splits) {
+#define SQZ_EXPORT __attribute__((visibility("default")))  // the rest is hidden (CMake)
+
+SQZ_EXPORT size_t sqz_decode_workspace_bytes(int batch, int n_heads, int head_dim,
+                                             int max_splits) {
   return sc::decode_attention_workspace_bytes(batch, n_heads, head_dim, max_splits);
 }
 
@@ -19,7 +22,7 @@ size_t sqz_decode_workspace_bytes(int batch, int n_heads, int head_dim, int max_
 // (batch), out like q, work zeroed once (sqz_decode_workspace_bytes). kernel: 0 auto, 1 scalar,
 // 2 tensor cores, 3 / 4 tensor cores in CTAs of 4 / 8 warps, 5 stream-K over CTAs, 6 stream-K
 // over single warps, 7 / 8 TMA-ring tensor cores in CTAs of 4 / 8 warps. Returns a cudaError_t.
-int sqz_decode_attention(const void* q, const void* k, const void* v, const int32_t* lens,
+SQZ_EXPORT int sqz_decode_attention(const void* q, const void* k, const void* v, const int32_t* lens,
                          void* out, void* work, int batch, int n_heads, int kv_heads, int head_dim,
                          int capacity, int max_len, int max_splits, float scale, int kernel,
                          void* stream) {
