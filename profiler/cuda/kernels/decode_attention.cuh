@@ -462,16 +462,16 @@ cudaError_t launch_decode_attention_hd(const DecodeAttentionArgs& a, cudaStream_
   // 512 µs, 32 x 16 x 32k 1880 vs 2011) and the same on an H100 (+-2%). Shorter or fewer pairs
   // stay scalar (32 x 16 x 1k: 69.5 vs 77.8 µs on the H200; 32 x 1 x 4k 29.4 vs 31.5 on the
   // H100), but see launch_decode_attention_t. On a GPU of high bandwidth per SM the TMA-ring
-  // kernel takes more MHA: one wave of 8-warp CTAs of >= 1024 keys, or sequences of >= 8192 keys
-  // (queued µs on an H200, scalar -> TMA ring: 32 x 4 x 1k 23.6 -> 21.9, 32 x 1 x 16k 72.1 ->
-  // 68.8, 32 x 1 x 32k 132.2 -> 128.7; not 32 x 1 x 4k 23.4 -> 24.0 nor 32 x 16 x 1k 70.0 -> 69.6
-  // against 66.8 over the scalar kernel's grid).
+  // kernel takes more MHA: one wave of 8-warp CTAs of >= 1024 keys, or sequences of >= 16384 keys
+  // (queued µs on an H200, scalar -> TMA ring: 32 x 4 x 1k 23.8 -> 21.8, 32 x 1 x 16k 70.1 ->
+  // 68.9, 32 x 1 x 32k 132.2 -> 127.8; not at 8192 keys, 32 x 2 x 8k 68.3 -> 69.1 and 32 x 3 x 8k
+  // 100.1 -> 102.1, nor 32 x 1 x 4k 23.4 -> 24.0).
   const int64_t pairs = static_cast<int64_t>(a.batch) * a.kv_heads;
   const int64_t sms = cached_sm_count();
   const bool fills = 10 * pairs >= 9 * sms;
   const bool long_mha = (a.max_len >= 4096 && fills) ||
                         (decode_high_bandwidth_per_sm() &&
-                         ((fills && pairs <= sms && a.max_len >= 1024) || a.max_len >= 8192));
+                         ((fills && pairs <= sms && a.max_len >= 1024) || a.max_len >= 16384));
   const bool mma = a.kernel == DecodeKernel::kAuto ? kHasMma && (group >= 2 || long_mha)
                                                    : a.kernel != DecodeKernel::kScalar;
   if (mma) {
