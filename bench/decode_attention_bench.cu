@@ -10,7 +10,7 @@
 // the GPU waits for the launch to arrive) and `queued` (the launch enqueued behind a spin kernel,
 // as nvbench does, so the events time the kernel as it runs in a busy stream, like the engine's).
 //
-//   decode_attention_bench [--quick] [--kernel auto,scalar,mma,mma4,mma8,mmask,mmawsk] [--shape KV_HEADS,BATCH,KV_LEN]
+//   decode_attention_bench [--quick] [--kernel auto,scalar,mma,mma4,mma8,mmask,mmawsk,tma4,tma8] [--shape KV_HEADS,BATCH,KV_LEN]
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -90,7 +90,8 @@ int main(int argc, char** argv) {
   std::vector<int> shape;
   using squeeze::cuda::DecodeKernel;
   std::vector<DecodeKernel> kernels = {DecodeKernel::kAuto};
-  const char* kernel_names[] = {"auto", "scalar", "mma", "mma4", "mma8", "mmask", "mmawsk"};
+  const char* kernel_names[] = {"auto", "scalar", "mma", "mma4", "mma8", "mmask", "mmawsk",
+                                "tma4", "tma8"};
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--quick") {
@@ -103,7 +104,7 @@ int main(int argc, char** argv) {
         const std::string name = list.substr(pos, comma - pos);
         const auto* it = std::find(std::begin(kernel_names), std::end(kernel_names), name);
         if (it == std::end(kernel_names)) {
-          std::fprintf(stderr, "--kernel: unknown kernel '%s' (auto, scalar, mma, mma4, mma8, mmask, mmawsk)\n", name.c_str());
+          std::fprintf(stderr, "--kernel: unknown kernel '%s' (auto, scalar, mma, mma4, mma8, mmask, mmawsk, tma4, tma8)\n", name.c_str());
           return 2;
         }
         kernels.push_back(static_cast<DecodeKernel>(it - std::begin(kernel_names)));
@@ -113,11 +114,12 @@ int main(int argc, char** argv) {
       shape = parse_ints(argv[++i]);
     } else {
       std::fprintf(stderr,
-"usage: decode_attention_bench [--quick] [--kernel auto,scalar,mma,mma4,mma8,mmask,mmawsk] "
+"usage: decode_attention_bench [--quick] [--kernel auto,scalar,mma,mma4,mma8,mmask,mmawsk,tma4,tma8] "
                    "[--shape KV_HEADS,BATCH,KV_LEN]\n"
                    "  --kernel: kernels to time (auto: the launcher's choice; mma: tensor cores,\n"
                    "            mma4 / mma8: tensor cores in CTAs of 4 / 8 warps, mmask: stream-K over CTAs,\n"
-                   "            mmawsk: stream-K over warps)\n"
+                   "            mmawsk: stream-K over warps, tma4 / tma8: tensor cores with K/V through\n"
+                   "            a TMA ring in shared memory, CTAs of 4 / 8 warps)\n"
                    "  --quick: a 2x2 grid of shapes per KV-head count\n"
                    "  --shape: one shape only (for ncu)\n");
       return 2;

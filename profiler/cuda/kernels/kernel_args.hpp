@@ -73,7 +73,7 @@ enum class DecodeKernel : int {
   kTensorCore8Warps,
   kTensorCoreStreamK,
   kTensorCoreWarpStreamK,
-  kTensorCoreTma4Warps,  // K/V through shared memory by TMA bulk copies (experiment)
+  kTensorCoreTma4Warps,  // K/V through a TMA ring in shared memory (decode_attention_mma_tma.cuh)
   kTensorCoreTma8Warps
 };
 
