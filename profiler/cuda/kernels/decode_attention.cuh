@@ -223,10 +223,11 @@ inline int decode_ctas_per_sm(const void* kernel, int threads) {
 
 template <class Kernel>
 cudaError_t launch_decode_split(Kernel kernel, int threads, const DecodeSplitPlan& p,
-                                const DecodeAttentionArgs& a, cudaStream_t stream) {
+                                const DecodeAttentionArgs& a, cudaStream_t stream,
+                                size_t smem = 0) {
   if (p.splits > 1 && a.split_done == nullptr) return cudaErrorInvalidValue;
   dim3 grid(p.splits, a.kv_heads, a.batch);
-  kernel<<<grid, threads, 0, stream>>>(a, p.chunk, p.splits);
+  kernel<<<grid, threads, smem, stream>>>(a, p.chunk, p.splits);
   return launch_status();
 }
 
@@ -344,11 +345,8 @@ cudaError_t launch_decode_mma_tma(const DecodeSplitPlan& p, const DecodeAttentio
                                   cudaStream_t stream) {
   if (!decode_tma_ready<HD, W, NS>())
     return launch_decode_split(decode_attention_mma_kernel<HD, W>, W * 32, p, a, stream);
-  if (p.splits > 1 && a.split_done == nullptr) return cudaErrorInvalidValue;
-  dim3 grid(p.splits, a.kv_heads, a.batch);
-  decode_attention_mma_tma_kernel<HD, W, NS>
-      <<<grid, W * 32, decode_mma_tma_ring_bytes<HD, W, NS>(), stream>>>(a, p.chunk, p.splits);
-  return launch_status();
+  return launch_decode_split(decode_attention_mma_tma_kernel<HD, W, NS>, W * 32, p, a, stream,
+                             decode_mma_tma_ring_bytes<HD, W, NS>());
 }
 
 // Whether stream-K replaces a split grid of `grid_ctas` CTAs for `grid_slots` slots: the grid

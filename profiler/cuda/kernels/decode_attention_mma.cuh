@@ -153,32 +153,60 @@ __device__ __forceinline__ const bf16* decode_kv_head(const DecodeAttentionArgs&
   return cache + (static_cast<int64_t>(b) * a.kv_heads + kvh) * a.capacity * HD;
 }
 
-template <int HD>
+// Where a warp's K/V fragments come from: the cache in global memory (read once, load_kv_u4),
+// or a block staged in shared memory (decode_attention_mma_tma.cuh).
+struct DecodeKvFromGlobal {
+  __device__ __forceinline__ uint4 operator()(const bf16* p) const { return load_kv_u4(p); }
+};
+struct DecodeKvFromShared {
+  __device__ __forceinline__ uint4 operator()(const bf16* p) const {
+    return *reinterpret_cast<const uint4*>(p);
+  }
+};
+
+// K of the 16 keys from kb (rows kb.. of kp) as score B fragments; keys at or past lim are zero.
+template <int HD, class Load = DecodeKvFromGlobal>
 __device__ __forceinline__ void decode_mma_load_k(const bf16* kp, int kb, int lim,
-                                                  uint4 (&kr)[2][HD / 32]) {
+                                                  uint4 (&kr)[2][HD / 32], Load load = {}) {
   const int gid = threadIdx.x % 32 / 4, tig = threadIdx.x % 4;
 #pragma unroll
   for (int nt = 0; nt < 2; ++nt) {
     const int key = kb + nt * 8 + gid;
 #pragma unroll
     for (int j = 0; j < HD / 32; ++j)
-      kr[nt][j] = key < lim ? load_kv_u4(kp + static_cast<int64_t>(key) * HD + j * 32 + tig * 8)
+      kr[nt][j] = key < lim ? load(kp + static_cast<int64_t>(key) * HD + j * 32 + tig * 8)
                             : make_uint4(0, 0, 0, 0);
   }
 }
 
-template <int HD>
+// V of the 16 keys from kb as P V B fragments; keys at or past lim are zero, not garbage
+// (0 * NaN = NaN).
+template <int HD, class Load = DecodeKvFromGlobal>
 __device__ __forceinline__ void decode_mma_load_v(const bf16* vp, int kb, int lim,
-                                                  uint4 (&vr)[4][HD / 64]) {
+                                                  uint4 (&vr)[4][HD / 64], Load load = {}) {
   const int gid = threadIdx.x % 32 / 4, tig = threadIdx.x % 4;
 #pragma unroll
   for (int i = 0; i < 4; ++i) {
     const int key = kb + 2 * tig + (i & 1) + (i >> 1) * 8;
 #pragma unroll
     for (int h = 0; h < HD / 64; ++h)
-      vr[i][h] = key < lim ? load_kv_u4(vp + static_cast<int64_t>(key) * HD + h * 64 + gid * 8)
-                           : make_uint4(0, 0, 0, 0);  // zeros, not garbage: 0 * NaN = NaN
+      vr[i][h] = key < lim ? load(vp + static_cast<int64_t>(key) * HD + h * 64 + gid * 8)
+                           : make_uint4(0, 0, 0, 0);
   }
+}
+
+// The group's Q as A fragments: dims j*32 + tig*8 .. +7 of head gid (zero rows past the group).
+template <int HD>
+__device__ __forceinline__ void decode_mma_load_q(const DecodeAttentionArgs& a,
+                                                  const DecodeMmaPiece& pc, uint4 (&qa)[HD / 32]) {
+  const int group = a.n_heads / a.kv_heads;
+  const int lane = threadIdx.x % 32, gid = lane / 4, tig = lane % 4;
+#pragma unroll
+  for (int j = 0; j < HD / 32; ++j)
+    qa[j] = gid < group ? *reinterpret_cast<const uint4*>(
+                              a.q + (static_cast<int64_t>(pc.b) * a.n_heads + pc.kvh * group +
+                                     gid) * HD + j * 32 + tig * 8)
+                        : make_uint4(0, 0, 0, 0);
 }
 
 // Issues the loads of a piece's Q and of the key block from kb0. They are bounded by the cache's
@@ -189,14 +217,7 @@ template <int HD>
 __device__ __forceinline__ void decode_mma_load_first(const DecodeAttentionArgs& a,
                                                       const DecodeMmaPiece& pc, int kb0,
                                                       DecodeMmaRegs<HD>& r) {
-  const int group = a.n_heads / a.kv_heads;
-  const int lane = threadIdx.x % 32, gid = lane / 4, tig = lane % 4;
-#pragma unroll
-  for (int j = 0; j < HD / 32; ++j)
-    r.qa[j] = gid < group ? *reinterpret_cast<const uint4*>(
-                                a.q + (static_cast<int64_t>(pc.b) * a.n_heads +
-                                       pc.kvh * group + gid) * HD + j * 32 + tig * 8)
-                          : make_uint4(0, 0, 0, 0);
+  decode_mma_load_q<HD>(a, pc, r.qa);
   const int bound = min(pc.stop, a.capacity);
   if (kb0 < bound) {
     decode_mma_load_k<HD>(decode_kv_head<HD>(a, a.k_cache, pc.b, pc.kvh), kb0, bound, r.kr);
@@ -213,7 +234,7 @@ __device__ __forceinline__ int decode_mma_dim(int t, int tig) {
 template <int HD>
 struct DecodeMmaState {
   float m = -INFINITY, l = 0.f;  // l summed over the row's four lanes once the keys are done
-  float o[HD / 8][2];
+  float o[HD / 8][2] = {};
 };
 
 // One warp's keys of piece pc: the blocks kb0, kb0 + step, ... below the piece's end, with r
@@ -230,9 +251,6 @@ __device__ __forceinline__ void decode_mma_warp_keys(const DecodeAttentionArgs& 
   const int lane = threadIdx.x % 32, gid = lane / 4, tig = lane % 4;  // fragment row / column pair
   const bool head_ok = gid < group;
   const float qk_scale = a.scale * kLog2e;
-#pragma unroll
-  for (int t = 0; t < HD / 8; ++t) st.o[t][0] = st.o[t][1] = 0.f;
-
   const bf16* kp = decode_kv_head<HD>(a, a.k_cache, pc.b, pc.kvh);
   const bf16* vp = decode_kv_head<HD>(a, a.v_cache, pc.b, pc.kvh);
   if (kb0 < end && kb0 + kDecodeMmaKeys > end) {  // the first block passes the length: zero V

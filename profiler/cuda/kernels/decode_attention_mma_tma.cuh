@@ -116,40 +116,23 @@ static __global__ void __launch_bounds__(W * 32, kDecodeMmaWarpsPerSm / W)
     for (int n = 0; n < min(NS, blocks); ++n) issue(n);
 
   uint4 qa[HD / 32];
-#pragma unroll
-  for (int j = 0; j < HD / 32; ++j)
-    qa[j] = head_ok ? *reinterpret_cast<const uint4*>(
-                          a.q + (static_cast<int64_t>(pc.b) * a.n_heads + head0 + gid) * HD +
-                          j * 32 + tig * 8)
-                    : make_uint4(0, 0, 0, 0);
+  decode_mma_load_q<HD>(a, pc, qa);
   const int end = min(bound, a.lens[pc.b]);
   const float qk_scale = a.scale * kLog2e;
   DecodeMmaState<HD> st;
-#pragma unroll
-  for (int t = 0; t < HD / 8; ++t) st.o[t][0] = st.o[t][1] = 0.f;
 
   int n = 0;
   for (int kb = kb0; kb < end; kb += kStep, ++n) {
     mbarrier_wait(&bar[n % NS], (n / NS) & 1);
+    // The stage's rows are keys kb..: fragments as the register kernel loads them, rows past
+    // the length (stale in the ring) zero.
     const bf16* src = ring + (n % NS) * kStage;
     uint4 kr[2][HD / 32];
-#pragma unroll
-    for (int nt = 0; nt < 2; ++nt)
-#pragma unroll
-      for (int j = 0; j < HD / 32; ++j)
-        kr[nt][j] = *reinterpret_cast<const uint4*>(src + (nt * 8 + gid) * HD + j * 32 + tig * 8);
+    decode_mma_load_k<HD>(src, 0, end - kb, kr, DecodeKvFromShared{});
     float s[2][2];
     decode_mma_scores<HD>(qa, kr, kb, end, qk_scale, s);  // masks keys past end
     uint4 vr[4][HD / 64];
-#pragma unroll
-    for (int i = 0; i < 4; ++i) {
-      const int row = 2 * tig + (i & 1) + (i >> 1) * 8;
-#pragma unroll
-      for (int h = 0; h < HD / 64; ++h)
-        vr[i][h] = kb + row < end ? *reinterpret_cast<const uint4*>(src + (kRows + row) * HD +
-                                                                    h * 64 + gid * 8)
-                                  : make_uint4(0, 0, 0, 0);  // stale or masked: 0 * NaN = NaN
-    }
+    decode_mma_load_v<HD>(src + kRows * HD, 0, end - kb, vr, DecodeKvFromShared{});
     decode_mma_softmax_pv<HD>(a, s, vr, kb, end, pc.b, head0, gid, tig, head_ok, st.m, st.l,
                               st.o);
     // This stage's values are in registers: refill it NS blocks ahead, the warp's generic-proxy
