@@ -333,16 +333,18 @@ inline bool decode_high_bandwidth_per_sm() {
 // (bench/results/decode_attention.md): 8 x 16 x 256 13.5 -> 12.6 / 12.4 -> 11.1; 8 x 1 x 4k
 // 15.7 -> 14.8 / 14.5 -> 13.3; 8 x 8 x 512 15.2 -> 14.4 / 13.9 -> 12.6; 8 x 16 x 32k 694 -> 695
 // / 475 -> 468; 8 x 24 x 1k 41.7 -> 43.1 / 33.7 -> 32.4; 8 x 20 x 2k 66.0 -> 71.7 / 54.8 -> 52.5;
-// 8 x 32 x 4k 177 -> 183 / 126 -> 126.
+// 8 x 32 x 4k 177 -> 183 / 126 -> 126 (three stages then). With two stages, H100, register ->
+// TMA: 8 x 20 x 2k 65.2 -> 66.3, 8 x 24 x 1k 41.6 -> 42.0, 8 x 32 x 4k 178.4 -> 180.2.
 inline bool decode_tma_pays(int64_t ctas, int chunk, int warps) {
   return decode_high_bandwidth_per_sm() || 10 * ctas <= 11 * int64_t{cached_sm_count()} ||
          chunk <= 2 * warps * kDecodeMmaKeys;
 }
 
 // The TMA-ring tensor-core kernel on a split plan; the register kernel where it cannot run.
-template <int HD, int W, int NS>
+template <int HD, int W>
 cudaError_t launch_decode_mma_tma(const DecodeSplitPlan& p, const DecodeAttentionArgs& a,
                                   cudaStream_t stream) {
+  constexpr int NS = kDecodeTmaStages;
   if (!decode_tma_ready<HD, W, NS>())
     return launch_decode_split(decode_attention_mma_kernel<HD, W>, W * 32, p, a, stream);
   return launch_decode_split(decode_attention_mma_tma_kernel<HD, W, NS>, W * 32, p, a, stream,
@@ -416,9 +418,9 @@ cudaError_t launch_decode_attention_mma(const DecodeAttentionArgs& a, cudaStream
       if (decode_can_stream(a)) return launch_decode_mma_warp_stream<HD>(a, stream);
       return launch_decode_split(decode_attention_mma_kernel<HD, 8>, 8 * 32, p8, a, stream);
     case DecodeKernel::kTensorCoreTma4Warps:
-      return launch_decode_mma_tma<HD, 4, 3>(p4, a, stream);
+      return launch_decode_mma_tma<HD, 4>(p4, a, stream);
     case DecodeKernel::kTensorCoreTma8Warps:
-      return launch_decode_mma_tma<HD, 8, 3>(p8, a, stream);
+      return launch_decode_mma_tma<HD, 8>(p8, a, stream);
     default:
       break;
   }
@@ -431,10 +433,11 @@ cudaError_t launch_decode_attention_mma(const DecodeAttentionArgs& a, cudaStream
   // 21.2 -> 15.1 (13.0), 8 x 17 x 512 24.4 -> 21.7 (18.6), 8 x 20 x 1k 41.3 -> 37.3 (36.8),
   // 8 x 24 x 2k 76.7 -> 74.1 (75.1), 8 x 28 x 1k 50.0 -> 46.3 (46.6). Not at 136 pairs with
   // 1024 keys or more (8 x 17 x 1k 33.6 -> 34.5), nor at 4096 (8 x 20 x 4k 118.8 -> 122.2).
-  // On a GPU of high bandwidth per SM, with the TMA ring (below), up to 1024 keys at any such
-  // pair count: 8 x 17 x 1k 29.9 -> 27.2, 8 x 18 x 1k 31.1 -> 28.1 on an H200, where an H100 gained
-  // nothing (34.0 -> 33.8) or lost (35.1 -> 36.6).
-  const int short_len = decode_high_bandwidth_per_sm() ? 1024 : 512;
+  // Up to 1024 keys where the TMA ring (below) takes the grid: 8 x 17 x 1k 29.9 -> 27.2,
+  // 8 x 18 x 1k 31.1 -> 28.1 on an H200 (three stages then); on an H100, with two stages,
+  // 8 x 17 x 1k 33.8 -> 32.2.
+  const bool tma4 = decode_tma_pays(ctas4, p4.chunk, 4);
+  const int short_len = tma4 ? 1024 : 512;
   const bool unsplit4 = !eight && ctas4 <= slots4 && ctas4 > sms &&
                         (a.max_len <= short_len || (20 * ctas4 >= 23 * sms && a.max_len <= 2048));
   // (Fewer keys than one step of every slot: no plan fills the GPU, the split grid is as good.)
@@ -442,10 +445,10 @@ cudaError_t launch_decode_attention_mma(const DecodeAttentionArgs& a, cudaStream
                                                eight ? slots8 : slots4, 8 * kDecodeMmaKeys))
     return launch_decode_mma_stream<HD>(a, stream);
   if (eight) {
-    if (decode_tma_pays(ctas8, p8.chunk, 8)) return launch_decode_mma_tma<HD, 8, 3>(p8, a, stream);
+    if (decode_tma_pays(ctas8, p8.chunk, 8)) return launch_decode_mma_tma<HD, 8>(p8, a, stream);
     return launch_decode_split(decode_attention_mma_kernel<HD, 8>, 8 * 32, p8, a, stream);
   }
-  if (decode_tma_pays(ctas4, p4.chunk, 4)) return launch_decode_mma_tma<HD, 4, 3>(p4, a, stream);
+  if (tma4) return launch_decode_mma_tma<HD, 4>(p4, a, stream);
   return launch_decode_split(decode_attention_mma_kernel<HD, 4>, 4 * 32, p4, a, stream);
 }
 

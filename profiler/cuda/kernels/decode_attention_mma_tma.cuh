@@ -1,21 +1,29 @@
 #pragma once
 // The tensor-core decode kernel of decode_attention_mma.cuh with K and V streamed through shared
-// memory by TMA bulk copies instead of loaded into registers: each warp keeps NS blocks of 16
-// keys in flight (8 KB each at head_dim 128) where the register pipeline keeps one. cuDNN's
-// decode kernel (one 4-warp CTA per sequence and KV head, cp.async stages in 86 KB of shared
-// memory) streams a pair 20-25% faster than the register kernel on the same grid when the GPU
-// holds few CTAs (8 x 20 x 2k on an H200: 42.7 against 53.1 µs, CUPTI), which is what more bytes
-// in flight per CTA buys.
+// memory by TMA bulk copies instead of loaded into registers: each warp keeps up to
+// kDecodeTmaStages blocks of 16 keys in flight (8 KB each at head_dim 128) where the register
+// pipeline keeps one. cuDNN's decode kernel (one 4-warp CTA per sequence and KV head, cp.async
+// stages in 86 KB of shared memory) streams a pair 20-25% faster than the register kernel on the
+// same grid when the GPU holds few CTAs (8 x 20 x 2k on an H200: 42.7 against 53.1 µs, CUPTI).
 //
 // Per warp: a ring of NS stages (16 K rows, then 16 V rows, each contiguous in the cache: two
 // bulk copies by lane 0) and an mbarrier per stage. The copies are bounded by the cache's
 // capacity, not by lens[b], so the first ones need not wait for the length; rows past the length
 // are masked as in the register kernel, and copies issued past it are waited for before the ring
-// is reused for the CTA's epilogue.
+// is reused for the CTA's epilogue. A stage is refilled once the warp is done with its block.
 
 #include "decode_attention_mma.cuh"
 
 namespace squeeze::cuda {
+
+// Stages per warp. Two beat three on every shape measured (forced 4-warp grid, queued µs, two
+// / three stages): 8 x 17 x 1k 32.2 / 34.6 on an H100, 27.5 / 29.0 on an H200; 8 x 20 x 2k
+// 66.3 / 73.1 and 48.9 / 53.8; 8 x 17 x 256 13.2 / 14.7 and 12.4 / 13.4. One stage was slower
+// (35.8 and 32.9 at 8 x 17 x 1k), and so were four (45.9 on the H100) and the refill issued
+// before the block's arithmetic instead of after it (three stages: 34.4 -> 35.0). So bytes in
+// flight past two blocks per warp do not pay; why is not known: without its arithmetic the ring
+// ran 29.1 µs at three stages and 28.9 at two (H100, 8 x 17 x 1k).
+constexpr int kDecodeTmaStages = 2;
 
 __device__ __forceinline__ unsigned smem_address(const void* p) {
   return static_cast<unsigned>(__cvta_generic_to_shared(p));
