@@ -435,11 +435,14 @@ cudaError_t launch_decode_attention_mma(const DecodeAttentionArgs& a, cudaStream
   // 1024 keys or more (8 x 17 x 1k 33.6 -> 34.5), nor at 4096 (8 x 20 x 4k 118.8 -> 122.2).
   // Up to 1024 keys where the TMA ring (below) takes the grid: 8 x 17 x 1k 29.9 -> 27.2,
   // 8 x 18 x 1k 31.1 -> 28.1 on an H200 (three stages then); on an H100, with two stages,
-  // 8 x 17 x 1k 33.8 -> 32.2.
+  // 8 x 17 x 1k 33.8 -> 32.2. With the ring, up to 2048 keys from 1.05 pairs per SM (on 132 SMs:
+  // 139): 8 x 18 x 1536 50.5 -> 46.5 / 42.7 -> 37.7 (H100 / H200), 8 x 18 x 2k 62.7 -> 58.9 /
+  // 51.0 -> 47.3; but not at 136 pairs: 8 x 17 x 2k 55.5 -> 56.2 / 44.5 -> 46.8.
   const bool tma4 = decode_tma_pays(ctas4, p4.chunk, 4);
   const int short_len = tma4 ? 1024 : 512;
+  const bool many_pairs = tma4 ? 20 * ctas4 >= 21 * sms : 20 * ctas4 >= 23 * sms;
   const bool unsplit4 = !eight && ctas4 <= slots4 && ctas4 > sms &&
-                        (a.max_len <= short_len || (20 * ctas4 >= 23 * sms && a.max_len <= 2048));
+                        (a.max_len <= short_len || (many_pairs && a.max_len <= 2048));
   // (Fewer keys than one step of every slot: no plan fills the GPU, the split grid is as good.)
   if (!unsplit4 && decode_stream_is_better<HD>(a, eight ? ctas8 : ctas4,
                                                eight ? slots8 : slots4, 8 * kDecodeMmaKeys))
