@@ -6,6 +6,7 @@
 # there); logs go to OUT (default ./gpu-checks).
 #
 #   bench/run_gpu_checks.sh [--quick] [--no-bench]
+# Exits 1 when any step failed, 0 otherwise.
 set -u
 BIN=${BIN:-.dev}
 OUT=${OUT:-gpu-checks}
@@ -18,11 +19,13 @@ export LD_LIBRARY_PATH=$BIN/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
 SAN=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
 SAN_TIMEOUT=${SAN_TIMEOUT:-170}  # seconds per sanitizer run; a timeout shows as FAIL (rc 124)
 declare -a rows
+failed=0
 step() {  # name, log, command...
   local name=$1 log=$2; shift 2
   local t0=$(date +%s)
   "$@" >"$OUT/$log" 2>&1
   local rc=$? t1=$(date +%s)
+  [ $rc = 0 ] || failed=$((failed + 1))
   rows+=("$(printf '| %-28s | %-4s | %4ss | %s |' "$name" "$([ $rc = 0 ] && echo ok || echo FAIL)" $((t1 - t0)) "$(grep -E 'PASSED|FAILED|ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/$log" | head -2 | tr '\n' ' ')")")
 }
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.mem --format=csv > "$OUT/device.txt" 2>&1
@@ -52,4 +55,5 @@ fi
 echo; cat "$OUT/device.txt"
 echo "| step | rc | time | summary |"; echo "|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
-[ -f "$OUT/decode_attention_table.md" ] && cat "$OUT/decode_attention_table.md"
+if [ -f "$OUT/decode_attention_table.md" ]; then cat "$OUT/decode_attention_table.md"; fi
+[ $failed = 0 ]
