@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
@@ -90,8 +91,11 @@ int main(int argc, char** argv) {
   std::vector<int> shape;
   using squeeze::cuda::DecodeKernel;
   std::vector<DecodeKernel> kernels = {DecodeKernel::kAuto};
+  // Indexed by DecodeKernel.
   const char* kernel_names[] = {"auto", "scalar", "mma", "mma4", "mma8", "mmask", "mmawsk",
                                 "tma4", "tma8"};
+  static_assert(std::size(kernel_names) ==
+                static_cast<size_t>(DecodeKernel::kTensorCoreTma8Warps) + 1);
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--quick") {
@@ -104,7 +108,9 @@ int main(int argc, char** argv) {
         const std::string name = list.substr(pos, comma - pos);
         const auto* it = std::find(std::begin(kernel_names), std::end(kernel_names), name);
         if (it == std::end(kernel_names)) {
-          std::fprintf(stderr, "--kernel: unknown kernel '%s' (auto, scalar, mma, mma4, mma8, mmask, mmawsk, tma4, tma8)\n", name.c_str());
+          std::string known;
+          for (const char* k : kernel_names) known += (known.empty() ? "" : ", ") + std::string(k);
+          std::fprintf(stderr, "--kernel: unknown kernel '%s' (%s)\n", name.c_str(), known.c_str());
           return 2;
         }
         kernels.push_back(static_cast<DecodeKernel>(it - std::begin(kernel_names)));

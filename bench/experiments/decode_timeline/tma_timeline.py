@@ -1,5 +1,5 @@
-# Per-CTA timeline of the TMA-ring decode kernel from a build of mktl.py's probed copy:
-#   python3 timeline.py tl.so tma4 8,17,1024 ...   (KV heads, batch, KV length)
+# Per-CTA timeline of the TMA-ring decode kernel from a build of apply_tma_probes.py's copy:
+#   python3 tma_timeline.py tl.so tma4 8,17,1024 ...   (KV heads, batch, KV length)
 # 40 launches queued behind a spin, the median-span one reported: start, first block landed,
 # loops done, end, and the end times of CTAs alone on an SM against CTAs sharing one.
 import ctypes, sys, os, statistics, collections

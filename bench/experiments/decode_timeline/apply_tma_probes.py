@@ -1,5 +1,5 @@
-# Makes src_tl/kernels (the ring kernel with per-CTA %globaltimer probes) and tl_ffi.cu (the
-# bench FFI plus sqz_probe_set) in the current directory; build as README.md says.
+# Makes src_tl/kernels (the TMA-ring kernel with per-CTA %globaltimer probes) and tl_ffi.cu (the
+# bench FFI plus sqz_probe_set) in the current directory; build and run as README.md says.
 import shutil, os
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "../../.."))
 d = "src_tl"
