@@ -2,7 +2,7 @@
 """A/B of builds of squeeze's decode attention, beside cuDNN, in one process on one GPU.
 
 Each build is a libsqueeze_decode_ffi.so (bench/decode_attention_ffi.cu), optionally with a
-kernel choice after a colon (auto, scalar, mma, mma4, mma8, mmask, mmawsk, tma4, tma8). At every shape all builds
+kernel choice after a colon (auto, scalar, mma, mma4, mma8, mmask, mmawsk, tma4, tma8, tmatail). At every shape all builds
 and cuDNN's SDPA are timed queued (kernel time) in alternating order within each repetition,
 each call on its own K/V copy (decode_attention_compare.interleaved_ms), and medians printed in µs.
 

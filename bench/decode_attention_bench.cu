@@ -10,7 +10,7 @@
 // the GPU waits for the launch to arrive) and `queued` (the launch enqueued behind a spin kernel,
 // as nvbench does, so the events time the kernel as it runs in a busy stream, like the engine's).
 //
-//   decode_attention_bench [--quick] [--kernel auto,scalar,mma,mma4,mma8,mmask,mmawsk,tma4,tma8] [--shape KV_HEADS,BATCH,KV_LEN]
+//   decode_attention_bench [--quick] [--kernel auto,scalar,mma,mma4,mma8,mmask,mmawsk,tma4,tma8,tmatail] [--shape KV_HEADS,BATCH,KV_LEN]
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -93,9 +93,9 @@ int main(int argc, char** argv) {
   std::vector<DecodeKernel> kernels = {DecodeKernel::kAuto};
   // Indexed by DecodeKernel.
   const char* kernel_names[] = {"auto", "scalar", "mma", "mma4", "mma8", "mmask", "mmawsk",
-                                "tma4", "tma8"};
+                                "tma4", "tma8", "tmatail"};
   static_assert(std::size(kernel_names) ==
-                static_cast<size_t>(DecodeKernel::kTensorCoreTma8Warps) + 1);
+                static_cast<size_t>(DecodeKernel::kTensorCoreTmaTail) + 1);
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--quick") {
@@ -120,12 +120,13 @@ int main(int argc, char** argv) {
       shape = parse_ints(argv[++i]);
     } else {
       std::fprintf(stderr,
-"usage: decode_attention_bench [--quick] [--kernel auto,scalar,mma,mma4,mma8,mmask,mmawsk,tma4,tma8] "
+"usage: decode_attention_bench [--quick] [--kernel auto,scalar,mma,mma4,mma8,mmask,mmawsk,tma4,tma8,tmatail] "
                    "[--shape KV_HEADS,BATCH,KV_LEN]\n"
                    "  --kernel: kernels to time (auto: the launcher's choice; mma: tensor cores,\n"
                    "            mma4 / mma8: tensor cores in CTAs of 4 / 8 warps, mmask: stream-K over CTAs,\n"
                    "            mmawsk: stream-K over warps, tma4 / tma8: tensor cores with K/V through\n"
-                   "            a TMA ring in shared memory, CTAs of 4 / 8 warps)\n"
+                   "            a TMA ring in shared memory, CTAs of 4 / 8 warps; tmatail: tma4 with a\n"
+                   "            few pairs cut in quarters, for pair counts just above the SM count)\n"
                    "  --quick: a 2x2 grid of shapes per KV-head count\n"
                    "  --shape: one shape only (for ncu)\n");
       return 2;

@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
-KERNELS = {"auto": 0, "scalar": 1, "mma": 2, "mma4": 3, "mma8": 4, "mmask": 5, "mmawsk": 6, "tma4": 7, "tma8": 8}
+KERNELS = {"auto": 0, "scalar": 1, "mma": 2, "mma4": 3, "mma8": 4, "mmask": 5, "mmawsk": 6, "tma4": 7, "tma8": 8, "tmatail": 9}
 BACKENDS = {"cudnn": SDPBackend.CUDNN_ATTENTION, "flash": SDPBackend.FLASH_ATTENTION,
             "efficient": SDPBackend.EFFICIENT_ATTENTION}
 N_HEADS, HD = 32, 128

@@ -40,7 +40,7 @@ SQZ_EXPORT int sqz_decode_attention(const void* q, const void* k, const void* v,
   a.max_len = max_len;
   a.max_splits = max_splits;
   a.scale = scale;
-  if (kernel < 0 || kernel > static_cast<int>(sc::DecodeKernel::kTensorCoreTma8Warps))
+  if (kernel < 0 || kernel > static_cast<int>(sc::DecodeKernel::kTensorCoreTmaTail))
     return static_cast<int>(cudaErrorInvalidValue);
   a.kernel = static_cast<sc::DecodeKernel>(kernel);
   sc::bind_decode_attention_workspace(a, work, batch);

@@ -3,7 +3,10 @@
 // plus the H2O probability outputs accumulated per KV head. Each shape runs with the workspace
 // allowing one split (no merge) and 64 (the last CTA of each split sequence merges), on the
 // scalar kernel and, where built (head_dim 64/128), the tensor-core one in CTAs of 4 and 8 warps
-// and as stream-K (CTAs taking the end of one sequence's keys and the start of the next).
+// and as stream-K (CTAs taking the end of one sequence's keys and the start of the next), and
+// the TMA-ring kernel on its split grid and its tail grid (some pairs whole, some cut in pieces;
+// also with more pairs than SMs, the case it is for).
+#include <algorithm>
 #include <limits>
 #include <random>
 #include <set>
@@ -231,8 +234,136 @@ std::string kernel_suffix(DecodeKernel k) {
       return "_tma4";
     case DecodeKernel::kTensorCoreTma8Warps:
       return "_tma8";
+    case DecodeKernel::kTensorCoreTmaTail:
+      return "_tmatail";
     default:
       return "_auto";
+  }
+}
+
+// The tail plan's contract, on the host: every key of every pair is taken by exactly one CTA,
+// whole pairs by one CTA, cut pairs by pieces numbered 0..splits-1 within the workspace.
+TEST(CudaDecodeTailPlan, PiecesCoverEveryKeyOnceWithinTheWorkspace) {
+  std::mt19937 rng(11);
+  for (int trial = 0; trial < 400; ++trial) {
+    DecodeAttentionArgs a{};
+    unsigned counter = 0;
+    a.split_done = &counter;  // only its presence matters to the plan
+    a.kv_heads = std::uniform_int_distribution<int>(1, 32)(rng);
+    a.batch = std::uniform_int_distribution<int>(1, 40)(rng);
+    a.max_len = std::uniform_int_distribution<int>(1, trial % 2 ? 2048 : 40000)(rng);
+    a.max_splits = std::uniform_int_distribution<int>(1, 8)(rng);
+    const int64_t pairs = int64_t{a.batch} * a.kv_heads;
+    const int64_t cut = std::uniform_int_distribution<int64_t>(0, pairs + 1)(rng);
+    const int parts = std::uniform_int_distribution<int>(1, 6)(rng);
+    const DecodeTailPlan p = decode_tail_plan(a, pairs, cut, parts);
+    SCOPED_TRACE(::testing::Message() << "pairs " << pairs << " max_len " << a.max_len
+                                      << " max_splits " << a.max_splits << " cut " << cut
+                                      << " parts " << parts);
+    if (cut < 1 || cut > pairs || std::min(parts, a.max_splits) < 2) {
+      ASSERT_EQ(p.ctas, 0);
+      continue;
+    }
+    ASSERT_EQ(p.whole, pairs - cut);
+    ASSERT_LE(p.parts, a.max_splits);
+    ASSERT_EQ(p.piece % 16, 0);
+    ASSERT_EQ(p.ctas, p.whole + cut * p.parts);
+    std::vector<std::vector<std::pair<int, int>>> ranges(static_cast<size_t>(pairs));
+    std::vector<std::set<int>> split_ids(static_cast<size_t>(pairs));
+    for (int64_t c = 0; c < p.ctas; ++c) {
+      const DecodeTailPiece t = decode_tail_piece(p, a.kv_heads, static_cast<int>(c));
+      const int64_t q = int64_t{t.b} * a.kv_heads + t.kvh;
+      ASSERT_LT(t.b, a.batch);
+      ASSERT_LT(q, pairs);
+      ASSERT_EQ(t.splits, q < p.whole ? 1 : p.parts);
+      ASSERT_TRUE(split_ids[q].insert(t.split).second) << "split reused";
+      ranges[q].emplace_back(t.start, t.stop);
+    }
+    for (int64_t q = 0; q < pairs; ++q) {
+      auto& r = ranges[q];
+      std::sort(r.begin(), r.end());
+      ASSERT_EQ(r.front().first, 0) << "pair " << q;
+      for (size_t i = 1; i < r.size(); ++i) ASSERT_EQ(r[i].first, r[i - 1].second) << "pair " << q;
+      ASSERT_GE(r.back().second, a.max_len) << "pair " << q;
+      ASSERT_EQ(*split_ids[q].rbegin(), static_cast<int>(split_ids[q].size()) - 1);
+    }
+  }
+}
+
+// More (sequence, KV head) pairs than SMs, the case the tail grid is for (136 pairs on 132 SMs,
+// a few SMs holding two): the launcher's choice and the forced tail grid against an fp64
+// reference, with lengths from 1 to 1024 (some pieces of a cut pair empty).
+TEST(CudaDecodeTailGrid, MorePairsThanSmsMatchReference) {
+  SQZ_REQUIRE_GPU();
+  int dev = 0, sms = 0;
+  SQZ_CUDA_OK(cudaGetDevice(&dev));
+  SQZ_CUDA_OK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+  const int hd = 128, n_heads = 32, kv_heads = 8, group = n_heads / kv_heads;
+  const int batch = sms / kv_heads + 1, capacity = 1024, max_splits = 16;
+  std::mt19937 rng(2026);
+  std::vector<int32_t> lens(batch);
+  for (auto& l : lens) l = std::uniform_int_distribution<int>(1, capacity)(rng);
+  lens[0] = capacity;
+  lens[batch - 1] = 1;  // the last pairs are the cut ones: one key, three empty pieces
+  const int max_len = capacity;
+  const float scale = 1.f / std::sqrt(float(hd));
+  auto q = random_bf16_values(size_t(batch) * n_heads * hd, rng, -4.f, 4.f);
+  auto k = random_bf16_values(size_t(batch) * kv_heads * capacity * hd, rng);
+  auto v = random_bf16_values(k.size(), rng);
+  for (int b = 0; b < batch; ++b)
+    for (int h = 0; h < kv_heads; ++h)
+      for (int t = lens[b]; t < capacity; ++t)
+        for (int d = 0; d < hd; ++d) {
+          const size_t i = ((size_t(b) * kv_heads + h) * capacity + t) * hd + d;
+          k[i] = v[i] = std::numeric_limits<float>::quiet_NaN();
+        }
+  std::vector<double> ref_out(q.size());
+  for (int b = 0; b < batch; ++b)
+    for (int h = 0; h < n_heads; ++h) {
+      const float* qh = &q[(size_t(b) * n_heads + h) * hd];
+      const size_t base = (size_t(b) * kv_heads + h / group) * capacity;
+      std::vector<double> s(lens[b]);
+      double mx = -1e300, z = 0;
+      for (int j = 0; j < lens[b]; ++j) {
+        double d = 0;
+        for (int i = 0; i < hd; ++i) d += double(qh[i]) * k[(base + j) * hd + i];
+        mx = std::max(mx, s[j] = d * scale);
+      }
+      for (auto& x : s) z += (x = std::exp(x - mx));
+      for (int j = 0; j < lens[b]; ++j)
+        for (int i = 0; i < hd; ++i)
+          ref_out[(size_t(b) * n_heads + h) * hd + i] += s[j] / z * v[(base + j) * hd + i];
+    }
+
+  DeviceBuffer<__nv_bfloat16> d_q(to_bf16(q)), d_k(to_bf16(k)), d_v(to_bf16(v));
+  DeviceBuffer<__nv_bfloat16> d_out(q.size());
+  DeviceBuffer<int32_t> d_lens(lens);
+  const size_t work_bytes = decode_attention_workspace_bytes(batch, n_heads, hd, max_splits);
+  DeviceBuffer<float> d_work(work_bytes / sizeof(float));
+  SQZ_CUDA_OK(cudaMemset(d_work.get(), 0, work_bytes));
+  DecodeAttentionArgs a{};
+  a.q = d_q.get();
+  a.k_cache = d_k.get();
+  a.v_cache = d_v.get();
+  a.lens = d_lens.get();
+  a.out = d_out.get();
+  a.batch = batch;
+  a.n_heads = n_heads;
+  a.kv_heads = kv_heads;
+  a.head_dim = hd;
+  a.capacity = capacity;
+  a.max_len = max_len;
+  a.max_splits = max_splits;
+  a.scale = scale;
+  bind_decode_attention_workspace(a, d_work.get(), batch);
+  for (DecodeKernel kernel : {DecodeKernel::kAuto, DecodeKernel::kTensorCoreTmaTail,
+                              DecodeKernel::kTensorCoreTmaTail}) {  // twice: counters reset
+    SCOPED_TRACE(kernel_suffix(kernel));
+    a.kernel = kernel;
+    SQZ_CUDA_OK(cudaMemset(d_out.get(), 0, d_out.size() * sizeof(__nv_bfloat16)));
+    SQZ_CUDA_OK(launch_decode_attention(a, 0));
+    SQZ_CUDA_OK(cudaDeviceSynchronize());
+    EXPECT_TRUE(all_close(to_float(d_out.download()), ref_out, 2e-3, 1e-2, "attention out"));
   }
 }
 
@@ -252,7 +383,8 @@ std::vector<std::tuple<DecodeCase, int, DecodeKernel>> decode_cases() {
                                DecodeKernel::kTensorCoreStreamK,
                                DecodeKernel::kTensorCoreWarpStreamK,
                                DecodeKernel::kTensorCoreTma4Warps,
-                               DecodeKernel::kTensorCoreTma8Warps})
+                               DecodeKernel::kTensorCoreTma8Warps,
+                               DecodeKernel::kTensorCoreTmaTail})
           cases.emplace_back(c, splits, k);
     }
   return cases;

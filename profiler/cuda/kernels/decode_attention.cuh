@@ -13,12 +13,14 @@
 // tensor-core kernel (decode_attention_mma.cuh), which shares the same grid, plan and epilogue.
 // Where no split grid fits the GPU in one well-filled wave (pair counts like 136 or 544 on 132
 // SMs), the tensor-core stream-K kernel gives every CTA an equal share of all pairs' keys
-// instead, MHA included (launch_decode_attention_t).
+// instead, MHA included (launch_decode_attention_t), and where the pairs outnumber the SMs by
+// up to half, a tail grid (decode_tail_plan.cuh) of whole pairs and pieces of the rest.
 //
 // Scores are kept in log2 units (q pre-scaled by scale*log2(e)) so softmax uses exp2.
 // With H2O the raw scores of every slot and each head's final (max, sum) are written out and
 // h2o_accumulate (kv_select.cuh) turns them into per-KV-head probabilities.
 
+#include <algorithm>
 #include <cfloat>
 
 #include "common.cuh"
@@ -292,20 +294,30 @@ cudaError_t launch_decode_mma_warp_stream(const DecodeAttentionArgs& a, cudaStre
                               4 * kDecodeMmaKeys, /*hybrid=*/false, a, stream);
 }
 
-// The TMA-ring kernel (decode_attention_mma_tma.cuh) can run: an sm_90 GPU, and its shared
-// memory granted (once per instantiation).
+// A TMA-ring kernel (decode_attention_mma_tma.cuh) can run: an sm_90 GPU, and `bytes` of
+// dynamic shared memory granted to it.
+template <class Kernel>
+bool decode_tma_grant(Kernel kernel, size_t bytes) {
+  int dev = 0, major = 0;
+  return cudaGetDevice(&dev) == cudaSuccess &&
+         cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) == cudaSuccess &&
+         major >= 9 &&
+         cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                              static_cast<int>(bytes)) == cudaSuccess;
+}
+
+// Once per instantiation: the split-grid kernel, and the tail-grid one (4 warps).
 template <int HD, int W, int NS>
 bool decode_tma_ready() {
-  static const bool ready = [] {
-    int dev = 0, major = 0;
-    return cudaGetDevice(&dev) == cudaSuccess &&
-           cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) == cudaSuccess &&
-           major >= 9 &&
-           cudaFuncSetAttribute(decode_attention_mma_tma_kernel<HD, W, NS>,
-                                cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                static_cast<int>(decode_mma_tma_ring_bytes<HD, W, NS>())) ==
-               cudaSuccess;
-  }();
+  static const bool ready = decode_tma_grant(decode_attention_mma_tma_kernel<HD, W, NS>,
+                                             decode_mma_tma_ring_bytes<HD, W, NS>());
+  return ready;
+}
+
+template <int HD, int NS>
+bool decode_tma_tail_ready() {
+  static const bool ready = decode_tma_grant(decode_attention_mma_tma_tail_kernel<HD, 4, NS>,
+                                             decode_mma_tma_ring_bytes<HD, 4, NS>());
   return ready;
 }
 
@@ -349,6 +361,38 @@ cudaError_t launch_decode_mma_tma(const DecodeSplitPlan& p, const DecodeAttentio
     return launch_decode_split(decode_attention_mma_kernel<HD, W>, W * 32, p, a, stream);
   return launch_decode_split(decode_attention_mma_tma_kernel<HD, W, NS>, W * 32, p, a, stream,
                              decode_mma_tma_ring_bytes<HD, W, NS>());
+}
+
+// The tail grid for `pairs` pairs on `sms` SMs (decode_tail_plan.cuh): one whole pair per SM,
+// the pairs past the SM count cut into as many pieces (8, 4 or 2) as keep the grid within one
+// wave of two 4-warp CTAs per SM; ctas = 0 where even halves would not. So no SM holds more
+// than a pair and one piece. Measured on an H100 (queued µs, forced tail grid, cut pairs in
+// pieces of 2 / 4 / 8; cuDNN): 8 x 17 x 1k 30.9 / 30.7 / 30.5 (30.4); 8 x 19 x 1k 34.3 /
+// 33.0 / 36.2 (34.6), eighths a second wave; 8 x 21 x 1k 36.7 / 39.4 / 38.5 (38.5). Cutting
+// twice the pairs past the SM count, so that pieces fill the SMs, was slower where it differed:
+// 8 x 19 x 1k 37.5 against 33.0 (quarters).
+inline DecodeTailPlan decode_tail_grid(const DecodeAttentionArgs& a, int64_t pairs, int64_t sms) {
+  const int64_t cut = std::clamp<int64_t>(pairs - sms, 1, pairs);
+  int parts = 8;
+  while (parts >= 2 && cut * parts > sms) parts /= 2;
+  return decode_tail_plan(a, pairs, cut, parts);
+}
+
+// Sequences the tail grid takes where it fits, in place of stream-K or the unsplit 4-warp grid.
+// Not below 256 keys: there the pieces' merges cost more than the imbalance (8 x 17 x 64 on an
+// H100: 9.4 µs against 8.2 unsplit). Up to 4096 keys, measured (8 x 20 x 4k: 122.3 -> 116.7).
+constexpr int kDecodeTailMinLen = 256;
+constexpr int kDecodeTailMaxLen = 4096;
+
+// The TMA-ring kernel on a tail grid (decode_tail_plan.cuh) of 4-warp CTAs.
+template <int HD>
+cudaError_t launch_decode_mma_tma_tail(const DecodeTailPlan& p, const DecodeAttentionArgs& a,
+                                       cudaStream_t stream) {
+  constexpr int NS = kDecodeTmaStages;
+  decode_attention_mma_tma_tail_kernel<HD, 4, NS>
+      <<<static_cast<unsigned>(p.ctas), 4 * 32, decode_mma_tma_ring_bytes<HD, 4, NS>(), stream>>>(
+          a, p);
+  return launch_status();
 }
 
 // Whether stream-K replaces a split grid of `grid_ctas` CTAs for `grid_slots` slots: the grid
@@ -421,6 +465,14 @@ cudaError_t launch_decode_attention_mma(const DecodeAttentionArgs& a, cudaStream
       return launch_decode_mma_tma<HD, 4>(p4, a, stream);
     case DecodeKernel::kTensorCoreTma8Warps:
       return launch_decode_mma_tma<HD, 8>(p8, a, stream);
+    case DecodeKernel::kTensorCoreTmaTail: {
+      // Forced: at least one pair is cut even where the pairs do not outnumber the SMs, so
+      // that tests reach both kinds of CTA; the 4-warp split grid where no tail grid can run.
+      const DecodeTailPlan t = decode_tail_grid(a, pairs, sms);
+      if (t.ctas > 0 && decode_tma_tail_ready<HD, kDecodeTmaStages>())
+        return launch_decode_mma_tma_tail<HD>(t, a, stream);
+      return launch_decode_mma_tma<HD, 4>(p4, a, stream);
+    }
     default:
       break;
   }
@@ -438,6 +490,13 @@ cudaError_t launch_decode_attention_mma(const DecodeAttentionArgs& a, cudaStream
   // 8 x 17 x 1k 33.8 -> 32.2. With the ring, up to 2048 keys from 1.05 pairs per SM (on 132 SMs:
   // 139): 8 x 18 x 1536 50.5 -> 46.5 / 42.7 -> 37.7 (H100 / H200), 8 x 18 x 2k 62.7 -> 58.9 /
   // 51.0 -> 47.3; but not at 136 pairs: 8 x 17 x 2k 55.5 -> 56.2 / 44.5 -> 46.8.
+  // Up to 1.5 pairs per SM (133-198 on 132 SMs), a tail grid where the TMA ring runs, so that
+  // SMs holding two pairs do not finish last (measured: decode_tail_grid).
+  if (!eight && pairs > sms && a.max_len >= kDecodeTailMinLen && a.max_len <= kDecodeTailMaxLen &&
+      decode_tma_tail_ready<HD, kDecodeTmaStages>()) {
+    const DecodeTailPlan t = decode_tail_grid(a, pairs, sms);
+    if (t.ctas > 0) return launch_decode_mma_tma_tail<HD>(t, a, stream);
+  }
   const bool tma4 = decode_tma_pays(ctas4, p4.chunk, 4);
   const int short_len = tma4 ? 1024 : 512;
   const bool many_pairs = tma4 ? 20 * ctas4 >= 21 * sms : 20 * ctas4 >= 23 * sms;

@@ -13,6 +13,7 @@
 // is reused for the CTA's epilogue. A stage is refilled once the warp is done with its block.
 
 #include "decode_attention_mma.cuh"
+#include "decode_tail_plan.cuh"
 
 namespace squeeze::cuda {
 
@@ -69,15 +70,14 @@ constexpr size_t decode_mma_tma_ring_bytes() {
   return size_t{W} * NS * 2 * kDecodeMmaKeys * HD * sizeof(bf16);
 }
 
-// Grid (splits, kv_heads, batch) as decode_attention_mma_kernel.
+// One CTA's piece pc: keys [pc.start, pc.stop) of its pair, split `split` of `splits` (merged
+// by the last to finish when splits > 1).
 template <int HD, int W, int NS>
-static __global__ void __launch_bounds__(W * 32, kDecodeMmaWarpsPerSm / W)
-    decode_attention_mma_tma_kernel(DecodeAttentionArgs a, int chunk, int splits) {
+__device__ __forceinline__ void decode_mma_tma_piece(const DecodeAttentionArgs& a,
+                                                     const DecodeMmaPiece& pc, int split,
+                                                     int splits) {
   static_assert(HD == 64 || HD == 128, "tensor-core decode: head_dim 64 or 128");
   static_assert(NS >= 2, "a ring of at least two stages");
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 900
-  __trap();  // bulk copies need sm_90; the launcher only picks this kernel there
-#else
   constexpr int kRows = kDecodeMmaKeys;
   constexpr int kStage = 2 * kRows * HD;  // bf16 per stage
   constexpr int kStep = W * kRows;        // keys per round of the CTA's warps
@@ -88,9 +88,6 @@ static __global__ void __launch_bounds__(W * 32, kDecodeMmaWarpsPerSm / W)
   __shared__ float sm_m[W][kDecodeMmaRows];
   __shared__ float sm_l[W][kDecodeMmaRows];
 
-  const int split = blockIdx.x;
-  const DecodeMmaPiece pc{static_cast<int>(blockIdx.z), static_cast<int>(blockIdx.y),
-                          split * chunk, split * chunk + chunk};
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int gid = lane / 4, tig = lane % 4;
   const int group = a.n_heads / a.kv_heads;
@@ -158,6 +155,32 @@ static __global__ void __launch_bounds__(W * 32, kDecodeMmaWarpsPerSm / W)
   __syncthreads();  // every warp is done with the ring
   auto& sm_acc = *reinterpret_cast<float(*)[W][kDecodeMmaRows * HD]>(ring_bytes);
   decode_mma_cta_epilogue<HD, W>(a, pc, split, splits, st, sm_m, sm_l, sm_acc);
+}
+
+// Grid (splits, kv_heads, batch) as decode_attention_mma_kernel.
+template <int HD, int W, int NS>
+static __global__ void __launch_bounds__(W * 32, kDecodeMmaWarpsPerSm / W)
+    decode_attention_mma_tma_kernel(DecodeAttentionArgs a, int chunk, int splits) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 900
+  __trap();  // bulk copies need sm_90; the launcher only picks this kernel there
+#else
+  const int split = blockIdx.x;
+  const DecodeMmaPiece pc{static_cast<int>(blockIdx.z), static_cast<int>(blockIdx.y),
+                          split * chunk, split * chunk + chunk};
+  decode_mma_tma_piece<HD, W, NS>(a, pc, split, splits);
+#endif
+}
+
+// A 1-D tail grid (decode_tail_plan.cuh): whole pairs, then the pieces of the cut ones.
+template <int HD, int W, int NS>
+static __global__ void __launch_bounds__(W * 32, kDecodeMmaWarpsPerSm / W)
+    decode_attention_mma_tma_tail_kernel(DecodeAttentionArgs a, DecodeTailPlan p) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 900
+  __trap();
+#else
+  const DecodeTailPiece t = decode_tail_piece(p, a.kv_heads, static_cast<int>(blockIdx.x));
+  decode_mma_tma_piece<HD, W, NS>(a, DecodeMmaPiece{t.b, t.kvh, t.start, t.stop}, t.split,
+                                  t.splits);
 #endif
 }
 

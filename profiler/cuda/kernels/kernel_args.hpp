@@ -74,7 +74,8 @@ enum class DecodeKernel : int {
   kTensorCoreStreamK,
   kTensorCoreWarpStreamK,
   kTensorCoreTma4Warps,  // K/V through a TMA ring in shared memory (decode_attention_mma_tma.cuh)
-  kTensorCoreTma8Warps
+  kTensorCoreTma8Warps,
+  kTensorCoreTmaTail  // the 4-warp TMA kernel on a tail grid (decode_tail_plan.cuh)
 };
 
 struct DecodeAttentionArgs {
