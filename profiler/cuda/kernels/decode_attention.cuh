@@ -371,6 +371,11 @@ cudaError_t launch_decode_mma_tma(const DecodeSplitPlan& p, const DecodeAttentio
 // 33.0 / 36.2 (34.6), eighths a second wave; 8 x 21 x 1k 36.7 / 39.4 / 38.5 (38.5). Cutting
 // twice the pairs past the SM count, so that pieces fill the SMs, was slower where it differed:
 // 8 x 19 x 1k 37.5 against 33.0 (quarters).
+// Whether a tail grid of at least halves fits: S < pairs <= 1.5 S.
+inline bool decode_tail_fits(int64_t pairs, int64_t sms) {
+  return pairs > sms && 2 * (pairs - sms) <= sms;
+}
+
 inline DecodeTailPlan decode_tail_grid(const DecodeAttentionArgs& a, int64_t pairs, int64_t sms) {
   const int64_t cut = std::clamp<int64_t>(pairs - sms, 1, pairs);
   int parts = 8;
@@ -529,12 +534,23 @@ cudaError_t launch_decode_attention_hd(const DecodeAttentionArgs& a, cudaStream_
   // (queued µs on an H200, scalar -> TMA ring: 32 x 4 x 1k 23.8 -> 21.8, 32 x 1 x 16k 70.1 ->
   // 68.9, 32 x 1 x 32k 132.2 -> 127.8; not at 8192 keys, 32 x 2 x 8k 68.3 -> 69.1 and 32 x 3 x 8k
   // 100.1 -> 102.1, nor 32 x 1 x 4k 23.4 -> 24.0).
+  // There too for 512-2048 keys where the launcher runs a tail grid (S < pairs <= 1.5 S for S
+  // SMs) or, on a GPU of high bandwidth per SM, one wave of unsplit 4-warp CTAs (pairs <= 2 S).
+  // Queued µs, scalar (or stream-K over warps, which the scalar launcher picks at 32 x 6 x 1k)
+  // -> tensor cores; cuDNN. H100: 32 x 5 x 1k 35.1 -> 33.9 (37.2), 32 x 6 x 1k 43.0 -> 39.5
+  // (41.1), 32 x 5 x 2k 62.3 -> 60.9 (66.7); not 32 x 8 x 1k (256 pairs) 49.7 -> 50.0 (50.6),
+  // 32 x 8 x 2k 89.8 -> 93.0 (94.0). H200: 32 x 5 x 1k 27.4 -> 25.8 (26.4), 32 x 8 x 1k 38.9 ->
+  // 36.4 (36.6), 32 x 8 x 2k 71.3 -> 66.8 (66.9), 32 x 8 x 512 23.2 -> 21.5 (21.9).
   const int64_t pairs = static_cast<int64_t>(a.batch) * a.kv_heads;
   const int64_t sms = cached_sm_count();
   const bool fills = 10 * pairs >= 9 * sms;
-  const bool long_mha = (a.max_len >= 4096 && fills) ||
-                        (decode_high_bandwidth_per_sm() &&
-                         ((fills && pairs <= sms && a.max_len >= 1024) || a.max_len >= 16384));
+  const bool high_bw = decode_high_bandwidth_per_sm();
+  const bool one_wave4 =
+      a.max_len >= 512 && a.max_len <= 2048 &&
+      (decode_tail_fits(pairs, sms) || (high_bw && pairs > sms && pairs <= 2 * sms));
+  const bool long_mha =
+      (a.max_len >= 4096 && fills) || one_wave4 ||
+      (high_bw && ((fills && pairs <= sms && a.max_len >= 1024) || a.max_len >= 16384));
   const bool mma = a.kernel == DecodeKernel::kAuto ? kHasMma && (group >= 2 || long_mha)
                                                    : a.kernel != DecodeKernel::kScalar;
   if (mma) {
