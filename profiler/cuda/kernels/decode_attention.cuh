@@ -48,7 +48,7 @@ static __global__ void __launch_bounds__(kDecodeThreads)
 
   __shared__ float sm_m[KPB][G];
   __shared__ float sm_l[KPB][G];
-  __shared__ float sm_acc[KPB][G * HD];
+  __shared__ __align__(16) float sm_acc[KPB][G * HD];
 
   const int split = blockIdx.x, kvh = blockIdx.y, b = blockIdx.z;
   const int group = a.n_heads / a.kv_heads;  // query heads of this CTA, <= G; the rest masked

@@ -141,28 +141,59 @@ __device__ __forceinline__ void decode_attention_epilogue(const DecodeAttentionA
                                                           float (&sm_acc)[P][G * HD], int b,
                                                           int kvh, int head0, int group, int split,
                                                           int splits) {
-  for (int o = threadIdx.x; o < G * HD; o += kThreads) {
+  // V consecutive dims per thread where the CTA has fewer threads than the G heads' dims (the
+  // tensor-core kernels' 8 rows): each head's weights are then computed once per V dims, not
+  // once per dim, and the loads and stores are vectors.
+  constexpr int V = G * HD / kThreads >= 8 ? 8 : (G * HD / kThreads >= 4 ? 4 : 1);
+  static_assert(HD % V == 0, "a thread's dims lie in one head");
+  for (int o = threadIdx.x * V; o < G * HD; o += kThreads * V) {
     const int g = o / HD, d = o % HD;
     if (g >= group) continue;
     float M = -INFINITY;
     for (int k = 0; k < P; ++k) M = fmaxf(M, sm_m[k][g]);
-    float L = 0.f, A = 0.f;
+    float L = 0.f, A[V] = {};
     if (M != -INFINITY) {
       for (int k = 0; k < P; ++k) {
         const float w = exp2f(sm_m[k][g] - M);
         L += sm_l[k][g] * w;
-        A += sm_acc[k][o] * w;
+        float x[V];
+        if constexpr (V >= 4) {
+#pragma unroll
+          for (int j = 0; j < V; j += 4) {
+            const float4 q = *reinterpret_cast<const float4*>(&sm_acc[k][o + j]);
+            x[j] = q.x, x[j + 1] = q.y, x[j + 2] = q.z, x[j + 3] = q.w;
+          }
+        } else {
+          x[0] = sm_acc[k][o];
+        }
+#pragma unroll
+        for (int j = 0; j < V; ++j) A[j] += x[j] * w;
       }
     }
     const int64_t row = static_cast<int64_t>(b) * a.n_heads + head0 + g;
     if (splits == 1) {
-      a.out[row * HD + d] = __float2bfloat16(L > 0.f ? A / L : 0.f);
+      float y[V];
+#pragma unroll
+      for (int j = 0; j < V; ++j) y[j] = L > 0.f ? A[j] / L : 0.f;
+      if constexpr (V == 8) {
+        store_bf16x8(a.out + row * HD + d, y);
+      } else {
+#pragma unroll
+        for (int j = 0; j < V; ++j) a.out[row * HD + d + j] = __float2bfloat16(y[j]);
+      }
       if (d == 0 && a.row_max != nullptr) {
         a.row_max[row] = M;
         a.row_sum[row] = L;
       }
     } else {
-      a.partial_o[(row * a.max_splits + split) * HD + d] = A;
+      float* po = a.partial_o + (row * a.max_splits + split) * HD + d;
+      if constexpr (V >= 4) {
+#pragma unroll
+        for (int j = 0; j < V; j += 4)
+          *reinterpret_cast<float4*>(po + j) = make_float4(A[j], A[j + 1], A[j + 2], A[j + 3]);
+      } else {
+        po[0] = A[0];
+      }
       if (d == 0) {
         a.partial_ml[(row * a.max_splits + split) * 2] = M;
         a.partial_ml[(row * a.max_splits + split) * 2 + 1] = L;

@@ -327,7 +327,7 @@ static __global__ void __launch_bounds__(W * 32, kDecodeMmaWarpsPerSm / W)
   static_assert(HD == 64 || HD == 128, "tensor-core decode: head_dim 64 or 128");
   __shared__ float sm_m[W][kDecodeMmaRows];
   __shared__ float sm_l[W][kDecodeMmaRows];
-  __shared__ float sm_acc[W][kDecodeMmaRows * HD];
+  __shared__ __align__(16) float sm_acc[W][kDecodeMmaRows * HD];
   const int split = blockIdx.x;
   const DecodeMmaPiece pc{static_cast<int>(blockIdx.z), static_cast<int>(blockIdx.y),
                           split * chunk, split * chunk + chunk};
@@ -344,7 +344,7 @@ static __global__ void __launch_bounds__(8 * 32, 1)
   constexpr int W = 8;
   __shared__ float sm_m[W][kDecodeMmaRows];
   __shared__ float sm_l[W][kDecodeMmaRows];
-  __shared__ float sm_acc[W][kDecodeMmaRows * HD];
+  __shared__ __align__(16) float sm_acc[W][kDecodeMmaRows * HD];
   const int64_t pairs = int64_t{a.batch} * a.kv_heads;
   const int warp = threadIdx.x / 32;
   DecodeStreamPiece pc;
