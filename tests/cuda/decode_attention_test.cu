@@ -22,6 +22,83 @@ struct DecodeCase {
   int head_dim, n_heads, kv_heads;
 };
 
+struct DecodeShape {
+  int batch, n_heads, kv_heads, head_dim, capacity;
+};
+
+struct DecodeInputs {
+  std::vector<float> q, k, v;  // bf16 values
+};
+
+// Random Q and K/V; slots past each sequence's length hold NaN, as never-written cache may: a
+// kernel that lets them into a sum (even times a zero probability) fails.
+DecodeInputs random_decode_inputs(const DecodeShape& sh, const std::vector<int32_t>& lens,
+                                  std::mt19937& rng) {
+  const int hd = sh.head_dim;
+  DecodeInputs in;
+  in.q = random_bf16_values(size_t(sh.batch) * sh.n_heads * hd, rng, -4.f, 4.f);
+  in.k = random_bf16_values(size_t(sh.batch) * sh.kv_heads * sh.capacity * hd, rng);
+  in.v = random_bf16_values(in.k.size(), rng);
+  for (int b = 0; b < sh.batch; ++b)
+    for (int h = 0; h < sh.kv_heads; ++h)
+      for (int t = lens[b]; t < sh.capacity; ++t)
+        for (int d = 0; d < hd; ++d) {
+          const size_t i = ((size_t(b) * sh.kv_heads + h) * sh.capacity + t) * hd + d;
+          in.k[i] = in.v[i] = std::numeric_limits<float>::quiet_NaN();
+        }
+  return in;
+}
+
+// fp64 softmax attention of every query head over its sequence's keys; where h2o_scores is
+// given, each key's probability is added to its KV head's score (the H2O accumulation).
+std::vector<double> reference_decode(const DecodeShape& sh, const DecodeInputs& in,
+                                     const std::vector<int32_t>& lens, float scale,
+                                     std::vector<double>* h2o_scores) {
+  const int hd = sh.head_dim, group = sh.n_heads / sh.kv_heads;
+  std::vector<double> out(in.q.size());
+  for (int b = 0; b < sh.batch; ++b)
+    for (int h = 0; h < sh.n_heads; ++h) {
+      const float* qh = &in.q[(size_t(b) * sh.n_heads + h) * hd];
+      const size_t base = (size_t(b) * sh.kv_heads + h / group) * sh.capacity;
+      std::vector<double> s(lens[b]);
+      double mx = -1e300, z = 0;
+      for (int j = 0; j < lens[b]; ++j) {
+        double d = 0;
+        for (int i = 0; i < hd; ++i) d += double(qh[i]) * in.k[(base + j) * hd + i];
+        mx = std::max(mx, s[j] = d * scale);
+      }
+      for (auto& x : s) z += (x = std::exp(x - mx));
+      for (int j = 0; j < lens[b]; ++j) {
+        const double p = s[j] / z;
+        if (h2o_scores != nullptr) (*h2o_scores)[base + j] += p;
+        for (int i = 0; i < hd; ++i)
+          out[(size_t(b) * sh.n_heads + h) * hd + i] += p * in.v[(base + j) * hd + i];
+      }
+    }
+  return out;
+}
+
+DecodeAttentionArgs decode_args(const DecodeShape& sh, const __nv_bfloat16* q,
+                                const __nv_bfloat16* k, const __nv_bfloat16* v,
+                                const int32_t* lens, __nv_bfloat16* out, int max_len,
+                                int max_splits, float scale) {
+  DecodeAttentionArgs a{};
+  a.q = q;
+  a.k_cache = k;
+  a.v_cache = v;
+  a.lens = lens;
+  a.out = out;
+  a.batch = sh.batch;
+  a.n_heads = sh.n_heads;
+  a.kv_heads = sh.kv_heads;
+  a.head_dim = sh.head_dim;
+  a.capacity = sh.capacity;
+  a.max_len = max_len;
+  a.max_splits = max_splits;
+  a.scale = scale;
+  return a;
+}
+
 class CudaDecodeAttention
     : public ::testing::TestWithParam<std::tuple<DecodeCase, int, DecodeKernel>> {};
 
@@ -29,27 +106,18 @@ TEST_P(CudaDecodeAttention, MatchesReferenceAndH2oProbabilities) {
   SQZ_REQUIRE_GPU();
   const auto [c, max_splits, kernel] = GetParam();
   std::mt19937 rng(static_cast<unsigned>(100 + c.head_dim + c.n_heads * 3 + c.kv_heads));
-  const int hd = c.head_dim, capacity = 3100, batch = 3, group = c.n_heads / c.kv_heads;
+  const int hd = c.head_dim, capacity = 3100, batch = 3;
+  const DecodeShape sh{batch, c.n_heads, c.kv_heads, hd, capacity};
   const std::vector<int32_t> lens = {1, 777, 3001};
   const int max_len = 3001;
   const float scale = 1.f / std::sqrt(float(hd));
-  auto q = random_bf16_values(size_t(batch) * c.n_heads * hd, rng, -4.f, 4.f);
-  auto k = random_bf16_values(size_t(batch) * c.kv_heads * capacity * hd, rng);
-  auto v = random_bf16_values(k.size(), rng);
-  // Slots past each sequence's length hold NaN, as never-written cache may: a kernel that lets
-  // them into a sum (even times a zero probability) fails.
-  for (int b = 0; b < batch; ++b)
-    for (int h = 0; h < c.kv_heads; ++h)
-      for (int t = lens[b]; t < capacity; ++t)
-        for (int d = 0; d < hd; ++d) {
-          const size_t i = ((size_t(b) * c.kv_heads + h) * capacity + t) * hd + d;
-          k[i] = v[i] = std::numeric_limits<float>::quiet_NaN();
-        }
+  const DecodeInputs in = random_decode_inputs(sh, lens, rng);
+  const auto& q = in.q;
   std::uniform_real_distribution<double> sd(0.0, 5.0);
   std::vector<double> scores0(size_t(batch) * c.kv_heads * capacity);
   for (auto& s : scores0) s = sd(rng);
 
-  DeviceBuffer<__nv_bfloat16> d_q(to_bf16(q)), d_k(to_bf16(k)), d_v(to_bf16(v));
+  DeviceBuffer<__nv_bfloat16> d_q(to_bf16(q)), d_k(to_bf16(in.k)), d_v(to_bf16(in.v));
   DeviceBuffer<__nv_bfloat16> d_out(q.size());
   DeviceBuffer<int32_t> d_lens(lens);
   DeviceBuffer<float> d_logits(size_t(batch) * c.n_heads * capacity);
@@ -57,23 +125,11 @@ TEST_P(CudaDecodeAttention, MatchesReferenceAndH2oProbabilities) {
   DeviceBuffer<float> d_work(decode_attention_workspace_bytes(batch, c.n_heads, hd, max_splits) /
                              sizeof(float));
   DeviceBuffer<double> d_scores(scores0);
-  DecodeAttentionArgs a{};
-  a.q = d_q.get();
-  a.k_cache = d_k.get();
-  a.v_cache = d_v.get();
-  a.lens = d_lens.get();
-  a.out = d_out.get();
+  DecodeAttentionArgs a = decode_args(sh, d_q.get(), d_k.get(), d_v.get(), d_lens.get(),
+                                      d_out.get(), max_len, max_splits, scale);
   a.logits = d_logits.get();
   a.row_max = d_max.get();
   a.row_sum = d_sum.get();
-  a.batch = batch;
-  a.n_heads = c.n_heads;
-  a.kv_heads = c.kv_heads;
-  a.head_dim = hd;
-  a.capacity = capacity;
-  a.max_len = max_len;
-  a.max_splits = max_splits;
-  a.scale = scale;
   SQZ_CUDA_OK(cudaMemset(d_work.get(), 0,
                          decode_attention_workspace_bytes(batch, c.n_heads, hd, max_splits)));
   bind_decode_attention_workspace(a, d_work.get(), batch);
@@ -90,31 +146,8 @@ TEST_P(CudaDecodeAttention, MatchesReferenceAndH2oProbabilities) {
                                     0));
   SQZ_CUDA_OK(cudaDeviceSynchronize());
 
-  std::vector<double> ref_out(q.size());
   std::vector<double> ref_scores = scores0;
-  for (int b = 0; b < batch; ++b) {
-    for (int h = 0; h < c.n_heads; ++h) {
-      const int kvh = h / group;
-      const float* qh = &q[(size_t(b) * c.n_heads + h) * hd];
-      const size_t base = (size_t(b) * c.kv_heads + kvh) * capacity;
-      std::vector<double> s(lens[b]);
-      double mx = -1e300;
-      for (int j = 0; j < lens[b]; ++j) {
-        double d = 0;
-        for (int i = 0; i < hd; ++i) d += double(qh[i]) * k[(base + j) * hd + i];
-        s[j] = d * scale;
-        mx = std::max(mx, s[j]);
-      }
-      double z = 0;
-      for (auto& x : s) z += (x = std::exp(x - mx));
-      for (int j = 0; j < lens[b]; ++j) {
-        const double p = s[j] / z;
-        ref_scores[base + j] += p;
-        for (int i = 0; i < hd; ++i)
-          ref_out[(size_t(b) * c.n_heads + h) * hd + i] += p * v[(base + j) * hd + i];
-      }
-    }
-  }
+  const std::vector<double> ref_out = reference_decode(sh, in, lens, scale, &ref_scores);
   // Output: fp32 scores/softmax then one bf16 rounding (2^-9 relative) of values |o| <= 1.
   const auto second_out = d_out.download();
   EXPECT_TRUE(all_close(to_float(second_out), ref_out, 2e-3, 1e-2, "attention out"));
@@ -298,63 +331,26 @@ TEST(CudaDecodeTailGrid, MorePairsThanSmsMatchReference) {
   int dev = 0, sms = 0;
   SQZ_CUDA_OK(cudaGetDevice(&dev));
   SQZ_CUDA_OK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
-  const int hd = 128, n_heads = 32, kv_heads = 8, group = n_heads / kv_heads;
+  const int hd = 128, n_heads = 32, kv_heads = 8;
   const int batch = sms / kv_heads + 1, capacity = 1024, max_splits = 16;
+  const DecodeShape sh{batch, n_heads, kv_heads, hd, capacity};
   std::mt19937 rng(2026);
   std::vector<int32_t> lens(batch);
   for (auto& l : lens) l = std::uniform_int_distribution<int>(1, capacity)(rng);
   lens[0] = capacity;
-  lens[batch - 1] = 1;  // the last pairs are the cut ones: one key, three empty pieces
-  const int max_len = capacity;
+  lens[batch - 1] = 1;  // the last pairs are the cut ones: one key, empty pieces
   const float scale = 1.f / std::sqrt(float(hd));
-  auto q = random_bf16_values(size_t(batch) * n_heads * hd, rng, -4.f, 4.f);
-  auto k = random_bf16_values(size_t(batch) * kv_heads * capacity * hd, rng);
-  auto v = random_bf16_values(k.size(), rng);
-  for (int b = 0; b < batch; ++b)
-    for (int h = 0; h < kv_heads; ++h)
-      for (int t = lens[b]; t < capacity; ++t)
-        for (int d = 0; d < hd; ++d) {
-          const size_t i = ((size_t(b) * kv_heads + h) * capacity + t) * hd + d;
-          k[i] = v[i] = std::numeric_limits<float>::quiet_NaN();
-        }
-  std::vector<double> ref_out(q.size());
-  for (int b = 0; b < batch; ++b)
-    for (int h = 0; h < n_heads; ++h) {
-      const float* qh = &q[(size_t(b) * n_heads + h) * hd];
-      const size_t base = (size_t(b) * kv_heads + h / group) * capacity;
-      std::vector<double> s(lens[b]);
-      double mx = -1e300, z = 0;
-      for (int j = 0; j < lens[b]; ++j) {
-        double d = 0;
-        for (int i = 0; i < hd; ++i) d += double(qh[i]) * k[(base + j) * hd + i];
-        mx = std::max(mx, s[j] = d * scale);
-      }
-      for (auto& x : s) z += (x = std::exp(x - mx));
-      for (int j = 0; j < lens[b]; ++j)
-        for (int i = 0; i < hd; ++i)
-          ref_out[(size_t(b) * n_heads + h) * hd + i] += s[j] / z * v[(base + j) * hd + i];
-    }
+  const DecodeInputs in = random_decode_inputs(sh, lens, rng);
+  const std::vector<double> ref_out = reference_decode(sh, in, lens, scale, nullptr);
 
-  DeviceBuffer<__nv_bfloat16> d_q(to_bf16(q)), d_k(to_bf16(k)), d_v(to_bf16(v));
-  DeviceBuffer<__nv_bfloat16> d_out(q.size());
+  DeviceBuffer<__nv_bfloat16> d_q(to_bf16(in.q)), d_k(to_bf16(in.k)), d_v(to_bf16(in.v));
+  DeviceBuffer<__nv_bfloat16> d_out(in.q.size());
   DeviceBuffer<int32_t> d_lens(lens);
   const size_t work_bytes = decode_attention_workspace_bytes(batch, n_heads, hd, max_splits);
   DeviceBuffer<float> d_work(work_bytes / sizeof(float));
   SQZ_CUDA_OK(cudaMemset(d_work.get(), 0, work_bytes));
-  DecodeAttentionArgs a{};
-  a.q = d_q.get();
-  a.k_cache = d_k.get();
-  a.v_cache = d_v.get();
-  a.lens = d_lens.get();
-  a.out = d_out.get();
-  a.batch = batch;
-  a.n_heads = n_heads;
-  a.kv_heads = kv_heads;
-  a.head_dim = hd;
-  a.capacity = capacity;
-  a.max_len = max_len;
-  a.max_splits = max_splits;
-  a.scale = scale;
+  DecodeAttentionArgs a = decode_args(sh, d_q.get(), d_k.get(), d_v.get(), d_lens.get(),
+                                      d_out.get(), capacity, max_splits, scale);
   bind_decode_attention_workspace(a, d_work.get(), batch);
   for (DecodeKernel kernel : {DecodeKernel::kAuto, DecodeKernel::kTensorCoreTmaTail,
                               DecodeKernel::kTensorCoreTmaTail}) {  // twice: counters reset
