@@ -304,7 +304,7 @@ TEST(CudaDecodeTailPlan, PiecesCoverEveryKeyOnceWithinTheWorkspace) {
     std::vector<std::vector<std::pair<int, int>>> ranges(static_cast<size_t>(pairs));
     std::vector<std::set<int>> split_ids(static_cast<size_t>(pairs));
     for (int64_t c = 0; c < p.ctas; ++c) {
-      const DecodeTailPiece t = decode_tail_piece(p, a.kv_heads, static_cast<int>(c));
+      const DecodeStreamPiece t = decode_tail_piece(p, a.kv_heads, static_cast<int>(c));
       const int64_t q = int64_t{t.b} * a.kv_heads + t.kvh;
       ASSERT_LT(t.b, a.batch);
       ASSERT_LT(q, pairs);

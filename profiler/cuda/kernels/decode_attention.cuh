@@ -363,24 +363,30 @@ cudaError_t launch_decode_mma_tma(const DecodeSplitPlan& p, const DecodeAttentio
                              decode_mma_tma_ring_bytes<HD, W, NS>());
 }
 
-// The tail grid for `pairs` pairs on `sms` SMs (decode_tail_plan.cuh): one whole pair per SM,
-// the pairs past the SM count cut into as many pieces (8, 4 or 2) as keep the grid within one
-// wave of two 4-warp CTAs per SM; ctas = 0 where even halves would not. So no SM holds more
-// than a pair and one piece. Measured on an H100 (queued µs, forced tail grid, cut pairs in
-// pieces of 2 / 4 / 8; cuDNN): 8 x 17 x 1k 30.9 / 30.7 / 30.5 (30.4); 8 x 19 x 1k 34.3 /
-// 33.0 / 36.2 (34.6), eighths a second wave; 8 x 21 x 1k 36.7 / 39.4 / 38.5 (38.5). Cutting
-// twice the pairs past the SM count, so that pieces fill the SMs, was slower where it differed:
-// 8 x 19 x 1k 37.5 against 33.0 (quarters).
-// Whether a tail grid of at least halves fits: S < pairs <= 1.5 S.
-inline bool decode_tail_fits(int64_t pairs, int64_t sms) {
-  return pairs > sms && 2 * (pairs - sms) <= sms;
-}
-
-inline DecodeTailPlan decode_tail_grid(const DecodeAttentionArgs& a, int64_t pairs, int64_t sms) {
-  const int64_t cut = std::clamp<int64_t>(pairs - sms, 1, pairs);
+// Pieces per cut pair of the tail grid when `cut` pairs are cut on `sms` SMs: as many (8, 4 or
+// 2) as keep the pieces within one more 4-warp CTA per SM; below 2, no tail grid.
+inline int decode_tail_parts(int64_t cut, int64_t sms) {
   int parts = 8;
   while (parts >= 2 && cut * parts > sms) parts /= 2;
-  return decode_tail_plan(a, pairs, cut, parts);
+  return parts;
+}
+
+// Whether a tail grid fits: S < pairs, and the pairs past S in at least halves (pairs <= 1.5 S).
+inline bool decode_tail_fits(int64_t pairs, int64_t sms) {
+  return pairs > sms && decode_tail_parts(pairs - sms, sms) >= 2;
+}
+
+// The tail grid for `pairs` pairs on `sms` SMs (decode_tail_plan.cuh): one whole pair per SM,
+// the pairs past the SM count cut into decode_tail_parts pieces; ctas = 0 where even halves
+// would not fit. So no SM holds more than a pair and one piece. Measured on an H100 (queued µs,
+// forced tail grid, cut pairs in pieces of 2 / 4 / 8; cuDNN): 8 x 17 x 1k 30.9 / 30.7 / 30.5
+// (30.4); 8 x 19 x 1k 34.3 / 33.0 / 36.2 (34.6), eighths a second wave; 8 x 21 x 1k 36.7 /
+// 39.4 / 38.5 (38.5). Cutting twice the pairs past the SM count, so that pieces fill the SMs,
+// was slower where it differed: 8 x 19 x 1k 37.5 against 33.0 (quarters). (Forced with no more
+// pairs than SMs, one pair is cut, so that tests reach both kinds of CTA.)
+inline DecodeTailPlan decode_tail_grid(const DecodeAttentionArgs& a, int64_t pairs, int64_t sms) {
+  const int64_t cut = std::clamp<int64_t>(pairs - sms, 1, pairs);
+  return decode_tail_plan(a, pairs, cut, decode_tail_parts(cut, sms));
 }
 
 // Sequences the tail grid takes where it fits, in place of stream-K or the unsplit 4-warp grid.

@@ -178,9 +178,8 @@ static __global__ void __launch_bounds__(W * 32, kDecodeMmaWarpsPerSm / W)
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 900
   __trap();
 #else
-  const DecodeTailPiece t = decode_tail_piece(p, a.kv_heads, static_cast<int>(blockIdx.x));
-  decode_mma_tma_piece<HD, W, NS>(a, DecodeMmaPiece{t.b, t.kvh, t.start, t.stop}, t.split,
-                                  t.splits);
+  const DecodeStreamPiece t = decode_tail_piece(p, a.kv_heads, static_cast<int>(blockIdx.x));
+  decode_mma_tma_piece<HD, W, NS>(a, decode_mma_piece(t), t.split, t.splits);
 #endif
 }
 

@@ -14,16 +14,16 @@
 #include <cstdint>
 
 #include "common.cuh"
+#include "decode_stream_plan.cuh"
 #include "kernel_args.hpp"
 
 namespace squeeze::cuda {
 
-constexpr int kDecodeTailBlock = 16;  // keys: pieces are multiples of this (one warp's block)
-
 struct DecodeTailPlan {
   int whole = 0;   // pairs run unsplit, one CTA each
   int parts = 1;   // pieces per pair of the rest
-  int piece = 1;   // keys per piece (the last ones of a pair may be short or empty)
+  int piece = 1;   // keys per piece, a multiple of kDecodeStreamBlock (the last ones of a pair
+                   // may be short or empty)
   int64_t ctas = 0;
 };
 
@@ -35,22 +35,19 @@ inline DecodeTailPlan decode_tail_plan(const DecodeAttentionArgs& a, int64_t pai
   DecodeTailPlan p;
   parts = std::min(parts, a.max_splits);
   if (cut <= 0 || cut > pairs || parts < 2 || a.split_done == nullptr) return p;
-  const int stride = ceil_div(std::max(a.max_len, 1), kDecodeTailBlock) * kDecodeTailBlock;
+  const int stride = ceil_div(std::max(a.max_len, 1), kDecodeStreamBlock) * kDecodeStreamBlock;
   p.whole = static_cast<int>(pairs - cut);
   p.parts = parts;
-  p.piece = ceil_div(ceil_div(stride, parts), kDecodeTailBlock) * kDecodeTailBlock;
+  p.piece = ceil_div(ceil_div(stride, parts), kDecodeStreamBlock) * kDecodeStreamBlock;
   p.ctas = p.whole + cut * parts;
   return p;
 }
 
-// Pair q's piece of CTA c: keys [start, stop), piece `split` of `splits`.
-struct DecodeTailPiece {
-  int b = 0, kvh = 0, start = 0, stop = 0, split = 0, splits = 1;
-};
-
-__host__ __device__ __forceinline__ DecodeTailPiece decode_tail_piece(const DecodeTailPlan& p,
-                                                                     int kv_heads, int c) {
-  DecodeTailPiece out;
+// CTA c's piece: keys [start, stop) of its pair, piece `split` of `splits` (the stream-K
+// kernels' piece, so the kernels share decode_mma_piece).
+__host__ __device__ __forceinline__ DecodeStreamPiece decode_tail_piece(const DecodeTailPlan& p,
+                                                                       int kv_heads, int c) {
+  DecodeStreamPiece out;
   int pair = c;
   if (c < p.whole) {
     out.stop = p.piece * p.parts;  // >= every sequence's length
