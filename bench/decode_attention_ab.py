@@ -2,12 +2,13 @@
 """A/B of builds of squeeze's decode attention, beside cuDNN, in one process on one GPU.
 
 Each build is a libsqueeze_decode_ffi.so (bench/decode_attention_ffi.cu), optionally with a
-kernel choice after a colon (auto, scalar, mma, mma4, mma8, mmask, mmawsk, tma4, tma8, tmatail). At every shape all builds
+kernel choice after a colon (auto, scalar, mma, mma4, mma8, mmask, mmawsk, tma4, tma8, tmatail)
+and a cap on the splits per sequence after an @ (1: unsplit; default 256). At every shape all builds
 and cuDNN's SDPA are timed queued (kernel time) in alternating order within each repetition,
 each call on its own K/V copy (decode_attention_compare.interleaved_ms), and medians printed in µs.
 
-usage: decode_attention_ab.py LIB[:KERNEL],LIB[:KERNEL],... KV_HEADS,BATCH,KV_LEN ...
-  e.g. decode_attention_ab.py old.so,new.so,new.so:mmask 8,17,4096 32,17,1024
+usage: decode_attention_ab.py LIB[:KERNEL][@MAX_SPLITS],... KV_HEADS,BATCH,KV_LEN ...
+  e.g. decode_attention_ab.py old.so,new.so,new.so:mmask,new.so:tma8@1 8,17,4096 32,17,1024
 """
 import ctypes
 import os
@@ -25,19 +26,27 @@ def main():
     if len(sys.argv) < 3:
         print(__doc__, file=sys.stderr)
         return 2
-    builds = [b.partition(":") for b in sys.argv[1].split(",")]
+    names = sys.argv[1].split(",")
+    builds = []  # (path, kernel, max_splits or None)
+    for name in names:
+        build, _, splits = name.partition("@")
+        path, _, kernel = build.partition(":")
+        bad_splits = splits and (not splits.isdigit() or int(splits) < 1)
+        if (kernel or "auto") not in dc.KERNELS or bad_splits:
+            print(f"decode_attention_ab.py: cannot read build '{name}' "
+                  f"(kernels: {', '.join(dc.KERNELS)}; @ takes a split cap >= 1)", file=sys.stderr)
+            return 2
+        builds.append((path, kernel or "auto", int(splits) if splits else None))
     shapes = [tuple(map(int, s.split(","))) for s in sys.argv[2:]]
     libs = [dc.load_lib(path) for path, _, _ in builds]
-    kernels = [k or "auto" for _, _, k in builds]
-    print("shape | " + " | ".join(os.path.basename(p) + (":" + k if k else "")
-                                  for p, _, k in builds) + " | cuDNN")
+    print("shape | " + " | ".join(os.path.basename(n) for n in names) + " | cuDNN")
     for kv_heads, batch, kv_len in shapes:
         torch.cuda.empty_cache()
         shape = dc.Shape(libs[0], batch, kv_heads, kv_len)
         fns = []
-        for lib, kernel in zip(libs, kernels):
+        for lib, (_, kernel, splits) in zip(libs, builds):
             shape.lib = lib
-            fns.append(shape.ours(kernel))
+            fns.append(shape.ours(kernel, splits))
         fns.append(lambda i: F.scaled_dot_product_attention(
             shape.q, shape.ks[i % shape.copies], shape.vs[i % shape.copies],
             enable_gqa=kv_heads != dc.N_HEADS))

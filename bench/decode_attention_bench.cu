@@ -162,7 +162,8 @@ int main(int argc, char** argv) {
     batches = {1, 8};
     lens = {1024, 16384};
   }
-  std::vector<int> kv_heads_list = {32, 8};
+  // MHA, and groups of 4 and 8 query heads per KV head (Llama-2-7B, Llama-3-8B, Llama-2-70B).
+  std::vector<int> kv_heads_list = {32, 8, 4};
   if (!shape.empty()) {
     kv_heads_list = {shape[0]};
     batches = {shape[1]};

@@ -21,6 +21,7 @@ import argparse
 import csv
 import ctypes
 import math
+import random
 import statistics
 import sys
 
@@ -53,19 +54,29 @@ def median_ms(fn, reps, queued):
 
 
 def interleaved_ms(fns, reps, queued):
-    """Median ms of each function, timed in alternating order within every repetition. Each
-    call gets its own K/V copy (fn(i) uses copy i % copies): calls sharing a copy would find
-    what the one before left in L2 (50 MB) and small shapes would time warm."""
+    """Median ms of each function, timed in a shuffled order within every repetition. Calls
+    take K/V copies in turn (fn(k) uses copy k % copies, k counting every call), so no call
+    reads the copy the call before it read where there are two or more: it would find what
+    that call left in L2 (50 MB) and time warm. The order is shuffled (seeded) rather than
+    alternated: alternating runs the first and the last function twice in a row at every
+    repetition's boundary, and in A/B runs of several builds the first column timed a few
+    per cent apart from the same kernel in another column (32 x 34 x 1k on an H200: 140.0
+    against 136.6 µs; 32 x 16 x 1k on an H100: 87.9 against 92.2)."""
     n = len(fns)
-    for j, fn in enumerate(fns):
-        for i in range(3):
-            fn(i * n + j)
+    calls = 0
+    for fn in fns:
+        for _ in range(3):
+            fn(calls)
+            calls += 1
     torch.cuda.synchronize()
     times = [[] for _ in fns]
-    for i in range(reps):
-        order = range(n) if i % 2 == 0 else reversed(range(n))
+    shuffle = random.Random(0).shuffle
+    order = list(range(n))
+    for _ in range(reps):
+        shuffle(order)
         for j in order:
-            times[j].append(time_ms(fns[j], i * n + j, queued))
+            times[j].append(time_ms(fns[j], calls, queued))
+            calls += 1
     return [statistics.median(t) for t in times]
 
 
@@ -103,16 +114,19 @@ class Shape:
         self.work = torch.zeros(work_bytes, dtype=torch.uint8, device="cuda")
         self.max_splits = max_splits
 
-    def ours(self, kernel):
+    def ours(self, kernel, max_splits=None):
+        """Our decode attention with `kernel` forced ("auto": the launcher's choice), splitting a
+        sequence at most `max_splits` times (default: the workspace's 256)."""
         lib, code = self.lib, KERNELS[kernel]
         scale = 1.0 / math.sqrt(HD)
+        splits = self.max_splits if max_splits is None else max_splits
 
         def run(i):
             c = i % self.copies
             err = lib.sqz_decode_attention(
                 self.q.data_ptr(), self.ks[c].data_ptr(), self.vs[c].data_ptr(),
                 self.lens.data_ptr(), self.out.data_ptr(), self.work.data_ptr(), self.batch,
-                N_HEADS, self.kv_heads, HD, self.kv_len, self.kv_len, self.max_splits,
+                N_HEADS, self.kv_heads, HD, self.kv_len, self.kv_len, splits,
                 ctypes.c_float(scale), code, ctypes.c_void_p(torch.cuda.current_stream().cuda_stream))
             if err != 0:
                 raise RuntimeError(f"sqz_decode_attention: cudaError {err}")

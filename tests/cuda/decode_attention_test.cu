@@ -5,8 +5,10 @@
 // scalar kernel and, where built (head_dim 64/128), the tensor-core one in CTAs of 4 and 8 warps
 // and as stream-K (CTAs taking the end of one sequence's keys and the start of the next), and
 // the TMA-ring kernel on its split grid and its tail grid (some pairs whole, some cut in pieces;
-// also with more pairs than SMs, the case it is for).
+// also with more pairs than SMs, the case it is for); and the launcher's own choice at pair counts
+// around the SM count, where that choice changes.
 #include <algorithm>
+#include <initializer_list>
 #include <limits>
 #include <random>
 #include <set>
@@ -79,9 +81,8 @@ std::vector<double> reference_decode(const DecodeShape& sh, const DecodeInputs& 
 }
 
 DecodeAttentionArgs decode_args(const DecodeShape& sh, const __nv_bfloat16* q,
-                                const __nv_bfloat16* k, const __nv_bfloat16* v,
-                                const int32_t* lens, __nv_bfloat16* out, int max_len,
-                                int max_splits, float scale) {
+                                const __nv_bfloat16* k, const __nv_bfloat16* v, const int32_t* lens,
+                                __nv_bfloat16* out, int max_len, int max_splits, float scale) {
   DecodeAttentionArgs a{};
   a.q = q;
   a.k_cache = k;
@@ -217,23 +218,22 @@ TEST(CudaDecodeStreamPlan, PiecesCoverEveryKeyOnceWithinTheWorkspace) {
     for (int64_t w = 0; w < p.workers; ++w) {
       int64_t keys = 0;
       bool last_whole = false;
-      decode_stream_pieces(p, pairs, a.kv_heads, w,
-                           [&](const DecodeStreamPiece& pc) {
-                             const auto [b, kvh, start, stop, split, splits] = pc;
-                             const int64_t q = int64_t{b} * a.kv_heads + kvh;
-                             ASSERT_LT(q, pairs);
-                             ASSERT_LT(start, stop);
-                             ASSERT_LE(stop, p.stride);
-                             ASSERT_GE(split, 0);
-                             ASSERT_LT(split, splits);
-                             ASSERT_LE(splits, a.max_splits);
-                             ASSERT_TRUE(split_ids[q].insert(split).second) << "split reused";
-                             if (splits > 1) ASSERT_TRUE(decode_stream_cuts_pairs(p, pairs));
-                             covered[q] += stop - start;
-                             ++pieces[q];
-                             keys += stop - start;
-                             last_whole = splits == 1;
-                           });
+      decode_stream_pieces(p, pairs, a.kv_heads, w, [&](const DecodeStreamPiece& pc) {
+        const auto [b, kvh, start, stop, split, splits] = pc;
+        const int64_t q = int64_t{b} * a.kv_heads + kvh;
+        ASSERT_LT(q, pairs);
+        ASSERT_LT(start, stop);
+        ASSERT_LE(stop, p.stride);
+        ASSERT_GE(split, 0);
+        ASSERT_LT(split, splits);
+        ASSERT_LE(splits, a.max_splits);
+        ASSERT_TRUE(split_ids[q].insert(split).second) << "split reused";
+        if (splits > 1) ASSERT_TRUE(decode_stream_cuts_pairs(p, pairs));
+        covered[q] += stop - start;
+        ++pieces[q];
+        keys += stop - start;
+        last_whole = splits == 1;
+      });
       // Every worker's last piece is a whole pair when whole pairs are dealt: no merge at the end.
       if (p.whole > 0) EXPECT_TRUE(last_whole) << "worker " << w;
       most_keys = std::max(most_keys, keys);
@@ -290,9 +290,9 @@ TEST(CudaDecodeTailPlan, PiecesCoverEveryKeyOnceWithinTheWorkspace) {
     const int64_t cut = std::uniform_int_distribution<int64_t>(0, pairs + 1)(rng);
     const int parts = std::uniform_int_distribution<int>(1, 6)(rng);
     const DecodeTailPlan p = decode_tail_plan(a, pairs, cut, parts);
-    SCOPED_TRACE(::testing::Message() << "pairs " << pairs << " max_len " << a.max_len
-                                      << " max_splits " << a.max_splits << " cut " << cut
-                                      << " parts " << parts);
+    SCOPED_TRACE(::testing::Message()
+                 << "pairs " << pairs << " max_len " << a.max_len << " max_splits " << a.max_splits
+                 << " cut " << cut << " parts " << parts);
     if (cut < 1 || cut > pairs || std::min(parts, a.max_splits) < 2) {
       ASSERT_EQ(p.ctas, 0);
       continue;
@@ -323,37 +323,31 @@ TEST(CudaDecodeTailPlan, PiecesCoverEveryKeyOnceWithinTheWorkspace) {
   }
 }
 
-// More (sequence, KV head) pairs than SMs, the case the tail grid is for (136 pairs on 132 SMs,
-// a few SMs holding two): the launcher's choice and the forced tail grid against an fp64
-// reference, with lengths from 1 to 1024 (some pieces of a cut pair empty).
-TEST(CudaDecodeTailGrid, MorePairsThanSmsMatchReference) {
-  SQZ_REQUIRE_GPU();
-  int dev = 0, sms = 0;
-  SQZ_CUDA_OK(cudaGetDevice(&dev));
-  SQZ_CUDA_OK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
-  const int hd = 128, n_heads = 32, kv_heads = 8;
-  const int batch = sms / kv_heads + 1, capacity = 1024, max_splits = 16;
-  const DecodeShape sh{batch, n_heads, kv_heads, hd, capacity};
-  std::mt19937 rng(2026);
-  std::vector<int32_t> lens(batch);
-  for (auto& l : lens) l = std::uniform_int_distribution<int>(1, capacity)(rng);
-  lens[0] = capacity;
-  lens[batch - 1] = 1;  // the last pairs are the cut ones: one key, empty pieces
-  const float scale = 1.f / std::sqrt(float(hd));
+// Each kernel choice in turn on one shape with random lengths in 1..capacity (the first
+// sequence full, the last one key long, so that some pieces of a cut pair are empty), against
+// the fp64 reference. A kernel listed twice reruns with the merge counters the first run left.
+void expect_kernels_match_reference(const DecodeShape& sh, int max_splits, uint32_t seed,
+                                    std::initializer_list<DecodeKernel> kernels) {
+  std::mt19937 rng(seed);
+  std::vector<int32_t> lens(sh.batch);
+  for (auto& l : lens) l = std::uniform_int_distribution<int>(1, sh.capacity)(rng);
+  lens[0] = sh.capacity;
+  if (sh.batch > 1) lens[sh.batch - 1] = 1;
+  const float scale = 1.f / std::sqrt(float(sh.head_dim));
   const DecodeInputs in = random_decode_inputs(sh, lens, rng);
   const std::vector<double> ref_out = reference_decode(sh, in, lens, scale, nullptr);
 
   DeviceBuffer<__nv_bfloat16> d_q(to_bf16(in.q)), d_k(to_bf16(in.k)), d_v(to_bf16(in.v));
   DeviceBuffer<__nv_bfloat16> d_out(in.q.size());
   DeviceBuffer<int32_t> d_lens(lens);
-  const size_t work_bytes = decode_attention_workspace_bytes(batch, n_heads, hd, max_splits);
+  const size_t work_bytes =
+      decode_attention_workspace_bytes(sh.batch, sh.n_heads, sh.head_dim, max_splits);
   DeviceBuffer<float> d_work(work_bytes / sizeof(float));
   SQZ_CUDA_OK(cudaMemset(d_work.get(), 0, work_bytes));
   DecodeAttentionArgs a = decode_args(sh, d_q.get(), d_k.get(), d_v.get(), d_lens.get(),
-                                      d_out.get(), capacity, max_splits, scale);
-  bind_decode_attention_workspace(a, d_work.get(), batch);
-  for (DecodeKernel kernel : {DecodeKernel::kAuto, DecodeKernel::kTensorCoreTmaTail,
-                              DecodeKernel::kTensorCoreTmaTail}) {  // twice: counters reset
+                                      d_out.get(), sh.capacity, max_splits, scale);
+  bind_decode_attention_workspace(a, d_work.get(), sh.batch);
+  for (DecodeKernel kernel : kernels) {
     SCOPED_TRACE(kernel_suffix(kernel));
     a.kernel = kernel;
     SQZ_CUDA_OK(cudaMemset(d_out.get(), 0, d_out.size() * sizeof(__nv_bfloat16)));
@@ -362,6 +356,48 @@ TEST(CudaDecodeTailGrid, MorePairsThanSmsMatchReference) {
     EXPECT_TRUE(all_close(to_float(d_out.download()), ref_out, 2e-3, 1e-2, "attention out"));
   }
 }
+
+// More (sequence, KV head) pairs than SMs, the case the tail grid is for (136 pairs on 132 SMs,
+// a few SMs holding two): the launcher's choice and the forced tail grid against an fp64
+// reference, with lengths from 1 to 1024.
+TEST(CudaDecodeTailGrid, MorePairsThanSmsMatchReference) {
+  SQZ_REQUIRE_GPU();
+  const int kv_heads = 8;
+  expect_kernels_match_reference(
+      {cached_sm_count() / kv_heads + 1, 32, kv_heads, 128, 1024}, 16, 2026,
+      {DecodeKernel::kAuto, DecodeKernel::kTensorCoreTmaTail, DecodeKernel::kTensorCoreTmaTail});
+}
+
+// The launcher's choice where it depends on the pair count against the SM count: unsplit 8-warp
+// CTAs from a quarter of the SMs up to one wave (groups of 8, short sequences); MHA on tensor
+// cores for one wave, the scalar kernel for one partial wave, and stream-K past one wave
+// (over CTAs or warps, by GPU) for a ragged second wave.
+struct RoutingCase {
+  int kv_heads, pairs_per_8_sms, capacity;  // pairs = SMs x pairs_per_8_sms / 8, at least 1
+};
+
+class CudaDecodeAutoRouting : public ::testing::TestWithParam<RoutingCase> {};
+
+TEST_P(CudaDecodeAutoRouting, MatchesReference) {
+  SQZ_REQUIRE_GPU();
+  const RoutingCase c = GetParam();
+  const int pairs = std::max(1, cached_sm_count() * c.pairs_per_8_sms / 8);
+  const int batch = std::max(1, pairs / c.kv_heads);
+  expect_kernels_match_reference({batch, 32, c.kv_heads, 128, c.capacity}, 64, 7 + batch,
+                                 {DecodeKernel::kAuto, DecodeKernel::kAuto});
+}
+
+INSTANTIATE_TEST_SUITE_P(PairCounts, CudaDecodeAutoRouting,
+                         ::testing::Values(RoutingCase{4, 3, 512}, RoutingCase{4, 5, 1024},
+                                           RoutingCase{4, 7, 300}, RoutingCase{4, 5, 2048},
+                                           RoutingCase{32, 8, 512}, RoutingCase{32, 20, 1024},
+                                           RoutingCase{32, 33, 1024}),
+                         [](const auto& info) {
+                           const RoutingCase c = info.param;
+                           return "kv" + std::to_string(c.kv_heads) + "_pairs" +
+                                  std::to_string(c.pairs_per_8_sms) + "of8sms_len" +
+                                  std::to_string(c.capacity);
+                         });
 
 std::vector<std::tuple<DecodeCase, int, DecodeKernel>> decode_cases() {
   const DecodeCase shapes[] = {{128, 32, 32},  // MHA
@@ -375,12 +411,11 @@ std::vector<std::tuple<DecodeCase, int, DecodeKernel>> decode_cases() {
     for (int splits : {1, 64}) {
       cases.emplace_back(c, splits, DecodeKernel::kScalar);
       if (c.head_dim == 64 || c.head_dim == 128)
-        for (DecodeKernel k : {DecodeKernel::kTensorCore4Warps, DecodeKernel::kTensorCore8Warps,
-                               DecodeKernel::kTensorCoreStreamK,
-                               DecodeKernel::kTensorCoreWarpStreamK,
-                               DecodeKernel::kTensorCoreTma4Warps,
-                               DecodeKernel::kTensorCoreTma8Warps,
-                               DecodeKernel::kTensorCoreTmaTail})
+        for (DecodeKernel k :
+             {DecodeKernel::kTensorCore4Warps, DecodeKernel::kTensorCore8Warps,
+              DecodeKernel::kTensorCoreStreamK, DecodeKernel::kTensorCoreWarpStreamK,
+              DecodeKernel::kTensorCoreTma4Warps, DecodeKernel::kTensorCoreTma8Warps,
+              DecodeKernel::kTensorCoreTmaTail})
           cases.emplace_back(c, splits, k);
     }
   return cases;

@@ -279,8 +279,8 @@ cudaError_t launch_decode_stream(Kernel kernel, int64_t slots, int per_cta, int 
 // why).
 template <int HD>
 cudaError_t launch_decode_mma_stream(const DecodeAttentionArgs& a, cudaStream_t stream) {
-  return launch_decode_stream(decode_attention_mma_stream_kernel<HD>, decode_stream_slots<HD>(),
-                              1, 8 * kDecodeMmaKeys, /*hybrid=*/a.max_len <= 2048, a, stream);
+  return launch_decode_stream(decode_attention_mma_stream_kernel<HD>, decode_stream_slots<HD>(), 1,
+                              8 * kDecodeMmaKeys, /*hybrid=*/a.max_len <= 2048, a, stream);
 }
 
 // Stream-K over single warps (decode_attention_mma_warp_stream_kernel): warp slots, each warp
@@ -421,9 +421,16 @@ bool decode_stream_is_better(const DecodeAttentionArgs& a, int64_t grid_ctas, in
 // goes to stream-K on tensor cores instead, when each CTA gets 1024 keys or more: on less the
 // scalar kernel's finer grid wins (32 x 1 x 1k: 13.0 µs against 16.2). Whole waves are fine
 // (32 x 32 x 1k: 1024 CTAs, 177 µs scalar against 185 stream-K on an H100, 130 against 132-146
-// on an H200). Sequences of up to 2048 keys stream over single warps, whose pieces end without
-// a CTA barrier (32 x 34 x 1k on an H200: 138 µs against 153 over CTAs; on an H100 197 against
-// 197-202); longer ones over CTAs (32 x 17 x 4k: 269 against 264 on the H200).
+// on an H200), and so is a single wave that leaves slots idle: every CTA then starts at once,
+// and no SM waits on a second wave (ninth session, queued µs, stream-K -> scalar; cuDNN: H100
+// 32 x 9 x 1k 59.1 -> 55.1 (62.2), 32 x 12 x 1k 75.5 -> 70.9 (73.8), 32 x 12 x 2k 142.4 -> 134.8
+// (139.3); H200 32 x 12 x 1k 55.0 -> 51.4 (54.5), 32 x 12 x 512 32.0 -> 28.8 (32.0)).
+// On a GPU of high bandwidth per SM sequences of up to 2048 keys stream over single warps, whose
+// pieces end without a CTA barrier (32 x 34 x 1k on an H200: 138 µs against 153 over CTAs then;
+// 139.5 against 139.2 in the ninth session, 32 x 34 x 512 73.8 against 77.5); longer ones over
+// CTAs (32 x 17 x 4k: 269 against 264 on the H200). On an H100 CTAs were faster at every length
+// in the ninth session (warps -> CTAs: 32 x 17 x 1k 102.7 -> 99.9, 32 x 34 x 1k 196.1 -> 188.8,
+// 32 x 34 x 512 104.8 -> 100.0, 32 x 17 x 2k 196.9 -> 188.4; cuDNN 100.3, 191.2, 100.2, 190.8).
 template <int HD, int G>
 cudaError_t launch_decode_attention_t(const DecodeAttentionArgs& a, cudaStream_t stream) {
   const int ctas_per_sm = decode_scalar_ctas_per_sm<HD, G>();
@@ -433,10 +440,11 @@ cudaError_t launch_decode_attention_t(const DecodeAttentionArgs& a, cudaStream_t
     const int64_t ctas = int64_t{a.batch} * a.kv_heads * p.splits;
     const int64_t slots = static_cast<int64_t>(cached_sm_count()) * ctas_per_sm;
     const bool waves_full = 10 * ctas >= 9 * ((ctas + slots - 1) / slots) * slots;
-    if (a.kernel == DecodeKernel::kAuto && !waves_full &&
+    if (a.kernel == DecodeKernel::kAuto && ctas > slots && !waves_full &&
         decode_stream_is_better<HD>(a, ctas, slots, 1024))
-      return a.max_len <= 2048 ? launch_decode_mma_warp_stream<HD>(a, stream)
-                               : launch_decode_mma_stream<HD>(a, stream);
+      return a.max_len <= 2048 && decode_high_bandwidth_per_sm()
+                 ? launch_decode_mma_warp_stream<HD>(a, stream)
+                 : launch_decode_mma_stream<HD>(a, stream);
   }
   return launch_decode_split(decode_attention_kernel<HD, G>, kDecodeThreads, p, a, stream);
 }
@@ -488,6 +496,27 @@ cudaError_t launch_decode_attention_mma(const DecodeAttentionArgs& a, cudaStream
       break;
   }
   const bool eight = ctas8 <= slots8 && 10 * ctas8 >= 9 * std::min(ctas4, sms);
+  // Short sequences on a quarter to one wave of 8-warp CTAs (34-132 pairs on 132 SMs): one
+  // unsplit 8-warp CTA per pair, though SMs idle. The split grids there cut every pair in 2-4
+  // and (4 warps) leave some SMs one CTA and others two; their merges and that imbalance cost
+  // more than the idle SMs, up to 1024 keys from half a wave and up to 512 below it. Queued µs,
+  // the launcher's split grid before -> unsplit 8-warp CTAs (cuDNN), ninth session:
+  // - H100: 4 x 17 x 128 10.2 -> 7.9 (8.0), 4 x 17 x 512 15.1 -> 12.9 (13.0), 4 x 17 x 1k 21.3
+  //   -> 19.2 (20.0), 8 x 9 x 512 14.0 -> 12.9 (13.2), 4 x 24 x 1k 25.9 -> 25.2 (23.6), 8 x 12 x
+  //   1k 24.7 -> 24.9 (23.4); below half a wave 4 x 9 x 512 12.9 -> 11.2 (11.3), 4 x 12 x 512
+  //   13.9 -> 11.7 (12.4), 8 x 8 x 512 14.0 -> 12.2 (12.5), 8 x 8 x 256 11.1 -> 9.6 (10.3).
+  // - H200: 4 x 17 x 128 9.8 -> 7.3 (7.6), 4 x 17 x 512 14.3 -> 12.0 (12.0), 4 x 17 x 1k 18.2 ->
+  //   17.1 (17.2), 4 x 24 x 1k 21.8 -> 19.2 (19.3), 8 x 12 x 1k 20.4 -> 18.9 (19.1); below half a
+  //   wave 4 x 12 x 512 12.6 -> 11.1 (12.0), 8 x 8 x 512 12.8 -> 11.4 (11.5).
+  // Not at 2048 keys (H200 4 x 17 x 2k 26.6 -> 26.9), nor at 1024 below half a wave (H200 8 x 8 x
+  // 1k 16.1 -> 16.7, 4 x 12 x 1k 15.3 -> 16.1), nor at 32 pairs (H100 4 x 8 x 512 10.5 -> 11.1).
+  const int whole_len = 2 * pairs > sms ? 1024 : 4 * pairs > sms ? 512 : 0;
+  if (pairs <= slots8 && a.max_len <= whole_len) {
+    DecodeSplitPlan whole;
+    whole.splits = 1;
+    whole.chunk = ceil_div(std::max(a.max_len, 1), 64) * 64;
+    return launch_decode_mma_tma<HD, 8>(whole, a, stream);
+  }
   // More pairs than SMs but one wave of 4-warp CTAs (e.g. 136-264 pairs on 132 SMs): a CTA per
   // pair, unsplit, beats stream-K for short sequences although half its slots idle. Every warp
   // then has the same keys and the GPU's bandwidth is shared by warps, not SMs, so the SMs with
@@ -514,8 +543,8 @@ cudaError_t launch_decode_attention_mma(const DecodeAttentionArgs& a, cudaStream
   const bool unsplit4 = !eight && ctas4 <= slots4 && ctas4 > sms &&
                         (a.max_len <= short_len || (many_pairs && a.max_len <= 2048));
   // (Fewer keys than one step of every slot: no plan fills the GPU, the split grid is as good.)
-  if (!unsplit4 && decode_stream_is_better<HD>(a, eight ? ctas8 : ctas4,
-                                               eight ? slots8 : slots4, 8 * kDecodeMmaKeys))
+  if (!unsplit4 && decode_stream_is_better<HD>(a, eight ? ctas8 : ctas4, eight ? slots8 : slots4,
+                                               8 * kDecodeMmaKeys))
     return launch_decode_mma_stream<HD>(a, stream);
   if (eight) {
     if (decode_tma_pays(ctas8, p8.chunk, 8)) return launch_decode_mma_tma<HD, 8>(p8, a, stream);
@@ -554,9 +583,14 @@ cudaError_t launch_decode_attention_hd(const DecodeAttentionArgs& a, cudaStream_
   const bool one_wave4 =
       a.max_len >= 512 && a.max_len <= 2048 &&
       (decode_tail_fits(pairs, sms) || (high_bw && pairs > sms && pairs <= 2 * sms));
+  // And one wave of 8-warp CTAs (0.9 S <= pairs <= S) from 256 keys, on both GPUs since the
+  // vector epilogue (ninth session, queued µs, scalar -> tensor cores; cuDNN): H100 32 x 4 x 256
+  // 12.5 -> 11.9 (12.0), 32 x 4 x 512 18.8 -> 17.0 (17.7), 32 x 4 x 1k 29.3 -> 28.5 (28.7),
+  // 32 x 4 x 2k 50.5 -> 49.6 (50.0); H200 32 x 4 x 256 11.5 -> 10.8 (11.1), 32 x 4 x 512 15.8 ->
+  // 14.0 (14.5).
+  const bool one_wave8 = fills && pairs <= sms && a.max_len >= 256;
   const bool long_mha =
-      (a.max_len >= 4096 && fills) || one_wave4 ||
-      (high_bw && ((fills && pairs <= sms && a.max_len >= 1024) || a.max_len >= 16384));
+      (a.max_len >= 4096 && fills) || one_wave4 || one_wave8 || (high_bw && a.max_len >= 16384);
   const bool mma = a.kernel == DecodeKernel::kAuto ? kHasMma && (group >= 2 || long_mha)
                                                    : a.kernel != DecodeKernel::kScalar;
   if (mma) {
