@@ -589,8 +589,15 @@ cudaError_t launch_decode_attention_hd(const DecodeAttentionArgs& a, cudaStream_
   // 32 x 4 x 2k 50.5 -> 49.6 (50.0); H200 32 x 4 x 256 11.5 -> 10.8 (11.1), 32 x 4 x 512 15.8 ->
   // 14.0 (14.5).
   const bool one_wave8 = fills && pairs <= sms && a.max_len >= 256;
-  const bool long_mha =
-      (a.max_len >= 4096 && fills) || one_wave4 || one_wave8 || (high_bw && a.max_len >= 16384);
+  // On a GPU of high bandwidth per SM, also more pairs than three waves of 8-warp CTAs from
+  // 2048 keys (ninth session, H200, queued µs, the scalar launcher's choice -> tensor cores;
+  // cuDNN): 32 x 16 x 2k 129.6 -> 127.6 (126.7), 32 x 24 x 2k 194.3 -> 187.8 (185.6), 32 x 32 x
+  // 2k 254.4 -> 247.2 (244.2), 32 x 16 x 3k 191.7 -> 185.9 (188.7), 32 x 32 x 3k 378.8 -> 365.6
+  // (364.5); 32 x 17 x 2k 134.3 -> 135.8 (143.5). Not at three waves or fewer: 32 x 12 x 2k
+  // 98.7 -> 101.0 (101.2).
+  const bool many_mha = high_bw && pairs > 3 * sms && a.max_len >= 2048;
+  const bool long_mha = (a.max_len >= 4096 && fills) || one_wave4 || one_wave8 || many_mha ||
+                        (high_bw && a.max_len >= 16384);
   const bool mma = a.kernel == DecodeKernel::kAuto ? kHasMma && (group >= 2 || long_mha)
                                                    : a.kernel != DecodeKernel::kScalar;
   if (mma) {
