@@ -4,8 +4,8 @@
 Each build is a libsqueeze_decode_ffi.so (bench/decode_attention_ffi.cu), optionally with a
 kernel choice after a colon (auto, scalar, mma, mma4, mma8, mmask, mmawsk, tma4, tma8, tmatail)
 and a cap on the splits per sequence after an @ (1: unsplit; default 256). At every shape all builds
-and cuDNN's SDPA are timed queued (kernel time) in alternating order within each repetition,
-each call on its own K/V copy (decode_attention_compare.interleaved_ms), and medians printed in µs.
+and cuDNN's SDPA are timed queued (kernel time) in a shuffled order within each repetition,
+taking K/V copies in turn (decode_attention_compare.interleaved_ms), and medians printed in µs.
 
 usage: decode_attention_ab.py LIB[:KERNEL][@MAX_SPLITS],... KV_HEADS,BATCH,KV_LEN ...
   e.g. decode_attention_ab.py old.so,new.so,new.so:mmask,new.so:tma8@1 8,17,4096 32,17,1024

@@ -512,10 +512,10 @@ cudaError_t launch_decode_attention_mma(const DecodeAttentionArgs& a, cudaStream
   // 1k 16.1 -> 16.7, 4 x 12 x 1k 15.3 -> 16.1), nor at 32 pairs (H100 4 x 8 x 512 10.5 -> 11.1).
   const int whole_len = 2 * pairs > sms ? 1024 : 4 * pairs > sms ? 512 : 0;
   if (pairs <= slots8 && a.max_len <= whole_len) {
-    DecodeSplitPlan whole;
-    whole.splits = 1;
-    whole.chunk = ceil_div(std::max(a.max_len, 1), 64) * 64;
-    return launch_decode_mma_tma<HD, 8>(whole, a, stream);
+    DecodeAttentionArgs unsplit = a;  // the 8-warp plan with one split per pair
+    unsplit.max_splits = 1;
+    return launch_decode_mma_tma<HD, 8>(decode_attention_plan(unsplit, per_sm8, 8 * kDecodeMmaKeys),
+                                        a, stream);
   }
   // More pairs than SMs but one wave of 4-warp CTAs (e.g. 136-264 pairs on 132 SMs): a CTA per
   // pair, unsplit, beats stream-K for short sequences although half its slots idle. Every warp
